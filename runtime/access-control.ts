@@ -1,0 +1,42 @@
+/**
+ * Incoming access control sits on addresses: each worker says which messages it accepts, and
+ * the router checks at every delivery. The default is local-only: a service is reachable from
+ * the network only when it opts in to that ingress (DESIGN §3, §12).
+ */
+import type { Ingress, Message } from './message.js'
+
+export interface IncomingAccessControl {
+  /** Shown in logs when a message is denied. */
+  readonly name: string
+  allows(message: Message): boolean
+}
+
+export const localOnly: IncomingAccessControl = {
+  name: 'local-only',
+  allows: (message) => message.local.ingress.kind === 'local',
+}
+
+/** For services that accept any ingress (echo, secure-channel listeners). */
+export const allowAll: IncomingAccessControl = { name: 'allow-all', allows: () => true }
+
+/** Local messages plus those that entered through one of the given ingress kinds. */
+export function allowIngress(...kinds: Ingress['kind'][]): IncomingAccessControl {
+  const set = new Set<Ingress['kind']>(['local', ...kinds])
+  return { name: `ingress:${[...set].join('|')}`, allows: (message) => set.has(message.local.ingress.kind) }
+}
+
+/**
+ * A connection's sending side: local messages, replies going back out the connection they came
+ * in on, and messages an explicit forwarding service took responsibility for. Anything else from
+ * the network would turn the node into a relay between its peers.
+ */
+export function connectionEgress(connection: string): IncomingAccessControl {
+  return {
+    name: `egress:${connection}`,
+    allows(message) {
+      const ingress = message.local.ingress
+      if (ingress.kind === 'local' || message.local.forwardedBy !== undefined) return true
+      return ingress.kind === 'tcp' && ingress.connection === connection
+    },
+  }
+}

@@ -1,0 +1,34 @@
+/** A route is a list of addresses: the onward route of a message, or the way back. */
+import { type Address, addressKey, parseAddress } from './address.js'
+import { OckamError } from './errors.js'
+import { DEFAULT_MAX_ROUTE_HOPS } from './limits.js'
+
+export type Route = readonly Address[]
+
+export function route(...hops: Address[]): Route {
+  checkRoute(hops)
+  return hops
+}
+
+export function checkRoute(hops: Route): void {
+  if (hops.length > DEFAULT_MAX_ROUTE_HOPS) {
+    throw new OckamError(
+      'OCKAM_ERR_ROUTE_INVALID',
+      `a route has at most ${DEFAULT_MAX_ROUTE_HOPS} hops, this one has ${hops.length}`,
+    )
+  }
+}
+
+export function formatRoute(r: Route): string {
+  return `[${r.map(addressKey).join(' => ')}]`
+}
+
+/** Parses `0#a => 1#h:p` or a comma/space separated list of addresses. */
+export function parseRoute(text: string): Route {
+  const hops = text
+    .split(/\s*(?:=>|,)\s*/)
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0)
+    .map(parseAddress)
+  return route(...hops)
+}

@@ -1,0 +1,237 @@
+/**
+ * The router: a map from addresses to workers, each with a bounded mailbox and a loop that
+ * hands it one message at a time. `send` resolves the first onward hop (asking a transport for
+ * non-local addresses), checks the destination's incoming access control, and waits for
+ * mailbox space. It is the single place where the "no dialing on behalf of the network" rule
+ * is enforced (DESIGN §12).
+ */
+import type { IncomingAccessControl } from './access-control.js'
+import { localOnly } from './access-control.js'
+import { type Address, addressKey, LOCAL } from './address.js'
+import { Context } from './context.js'
+import { type Counters, channels } from './diagnostics.js'
+import { OckamError, throwIfAborted } from './errors.js'
+import { DEFAULT_MAILBOX_CAPACITY } from './limits.js'
+import type { Logger } from './log.js'
+import { Mailbox } from './mailbox.js'
+import type { Message } from './message.js'
+import { RateLimitedLog } from './rate-limited-log.js'
+import type { Transport } from './transport.js'
+import type { Worker, WorkerOptions } from './worker.js'
+
+interface WorkerEntry {
+  readonly addresses: readonly Address[]
+  readonly worker: Worker
+  readonly incoming: IncomingAccessControl
+  readonly mailbox: Mailbox<Message>
+  readonly context: Context
+  running: boolean
+  stopped: boolean
+  /** Resolves when the current message (if any) is handled; used to stop gracefully. */
+  idle: Promise<void>
+}
+
+export interface RouterOptions {
+  readonly nodeName: string
+  readonly log: Logger
+  readonly counters: Counters
+}
+
+export interface SendOptions {
+  readonly signal?: AbortSignal
+}
+
+export class Router {
+  readonly nodeName: string
+  readonly log: Logger
+  readonly counters: Counters
+  readonly #limitedLog: RateLimitedLog
+  readonly #workers = new Map<string, WorkerEntry>()
+  readonly #transports = new Map<number, Transport>()
+  #stopping = false
+
+  constructor(options: RouterOptions) {
+    this.nodeName = options.nodeName
+    this.log = options.log
+    this.counters = options.counters
+    this.#limitedLog = new RateLimitedLog(options.log)
+  }
+
+  addTransport(transport: Transport): void {
+    if (this.#transports.has(transport.type)) {
+      throw new OckamError(
+        'OCKAM_ERR_INVALID_ARGUMENT',
+        `a transport for address type ${transport.type} is already set`,
+      )
+    }
+    this.#transports.set(transport.type, transport)
+  }
+
+  transports(): Transport[] {
+    return [...this.#transports.values()]
+  }
+
+  hasWorker(address: Address): boolean {
+    return this.#workers.has(addressKey(address))
+  }
+
+  /** Local addresses of every registered worker (first address of each). */
+  workerAddresses(): Address[] {
+    const seen = new Set<WorkerEntry>()
+    const out: Address[] = []
+    for (const entry of this.#workers.values()) {
+      if (seen.has(entry)) continue
+      seen.add(entry)
+      if (entry.addresses[0] !== undefined) out.push(entry.addresses[0])
+    }
+    return out
+  }
+
+  /** Messages queued in a worker's mailbox (a gauge for tests and status). */
+  queuedAt(address: Address): number {
+    return this.#workers.get(addressKey(address))?.mailbox.size ?? 0
+  }
+
+  async startWorker(addresses: readonly Address[], worker: Worker, options: WorkerOptions = {}): Promise<Context> {
+    if (this.#stopping) throw new OckamError('OCKAM_ERR_STOPPED', `node ${this.nodeName} is stopping`)
+    if (addresses.length === 0) throw new OckamError('OCKAM_ERR_INVALID_ARGUMENT', 'a worker needs an address')
+    for (const a of addresses) {
+      if (a.type !== LOCAL)
+        throw new OckamError('OCKAM_ERR_ADDRESS_INVALID', `workers have local addresses, not ${addressKey(a)}`)
+      if (this.#workers.has(addressKey(a))) {
+        throw new OckamError('OCKAM_ERR_ROUTER_ADDRESS_TAKEN', `address ${addressKey(a)} is already taken`, {
+          hint: 'choose another address or stop the worker that holds it',
+        })
+      }
+    }
+    const context = new Context(this, addresses)
+    const entry: WorkerEntry = {
+      addresses,
+      worker,
+      incoming: options.incoming ?? localOnly,
+      mailbox: new Mailbox<Message>(options.mailboxCapacity ?? DEFAULT_MAILBOX_CAPACITY),
+      context,
+      running: false,
+      stopped: false,
+      idle: Promise.resolve(),
+    }
+    for (const a of addresses) this.#workers.set(addressKey(a), entry)
+    try {
+      await worker.initialize?.(context)
+    } catch (error) {
+      for (const a of addresses) this.#workers.delete(addressKey(a))
+      throw error
+    }
+    this.counters.inc('router.workers.started')
+    return context
+  }
+
+  async stopWorker(address: Address): Promise<void> {
+    const entry = this.#workers.get(addressKey(address))
+    if (entry === undefined || entry.stopped) return
+    entry.stopped = true
+    for (const a of entry.addresses) this.#workers.delete(addressKey(a))
+    entry.mailbox.close(new OckamError('OCKAM_ERR_STOPPED', `worker ${addressKey(address)} stopped`))
+    await entry.idle
+    try {
+      await entry.worker.shutdown?.(entry.context)
+    } catch (error) {
+      this.log.warn({ err: error, address: addressKey(address) }, 'worker shutdown failed')
+    }
+    entry.context.abortController.abort(new OckamError('OCKAM_ERR_STOPPED', 'worker stopped'))
+  }
+
+  /**
+   * Routes a message to the worker at its first onward hop. Resolves once the message is in
+   * that worker's mailbox (waiting for space when the mailbox is full).
+   */
+  async send(message: Message, options: SendOptions = {}): Promise<void> {
+    throwIfAborted(options.signal, 'send')
+    let next = message.onward[0]
+    if (next === undefined) throw new OckamError('OCKAM_ERR_ROUTER_EMPTY_ROUTE', 'the message has no onward route')
+    if (next.type !== LOCAL) {
+      const transport = this.#transports.get(next.type)
+      if (transport === undefined) {
+        throw new OckamError('OCKAM_ERR_ROUTER_NO_TRANSPORT', `no transport handles address type ${next.type}`)
+      }
+      const mayDial = message.local.ingress.kind === 'local' || message.local.forwardedBy !== undefined
+      let resolved: Address
+      try {
+        resolved =
+          options.signal === undefined
+            ? await transport.resolve(next, { mayDial })
+            : await transport.resolve(next, { mayDial, signal: options.signal })
+      } catch (error) {
+        if (error instanceof OckamError && error.code === 'OCKAM_ERR_ROUTER_NO_DIAL') this.#deny(message, error, next)
+        throw error
+      }
+      message = { ...message, onward: [resolved, ...message.onward.slice(1)] }
+      next = resolved
+    }
+    const entry = this.#workers.get(addressKey(next))
+    if (entry === undefined) {
+      this.counters.inc('router.no_worker')
+      throw new OckamError('OCKAM_ERR_ROUTER_NO_WORKER', `no worker at ${addressKey(next)}`)
+    }
+    if (!entry.incoming.allows(message)) {
+      const error = new OckamError(
+        'OCKAM_ERR_ROUTER_ACCESS_DENIED',
+        `${addressKey(next)} (${entry.incoming.name}) does not accept messages from ${message.local.ingress.kind} ingress`,
+      )
+      this.#deny(message, error, next)
+      throw error
+    }
+    if (!entry.mailbox.tryPush(message)) {
+      this.counters.inc('router.mailbox_full_waits')
+      await entry.mailbox.push(message, options.signal)
+    }
+    if (!entry.running) this.#drain(entry)
+  }
+
+  async stop(): Promise<void> {
+    this.#stopping = true
+    const entries = new Set(this.#workers.values())
+    await Promise.all([...entries].map((entry) => this.stopWorker(entry.addresses[0] as Address)))
+  }
+
+  #deny(message: Message, error: OckamError, at: Address): void {
+    this.counters.inc('router.denied')
+    this.counters.inc(`router.denied.${error.code}`)
+    if (channels.messageDenied.hasSubscribers) {
+      channels.messageDenied.publish({ node: this.nodeName, code: error.code, address: addressKey(at) })
+    }
+    const ingress = message.local.ingress
+    this.#limitedLog.warn(
+      `${error.code}:${addressKey(at)}`,
+      {
+        code: error.code,
+        address: addressKey(at),
+        ingress: ingress.kind,
+        ...('peer' in ingress ? { peer: ingress.peer } : {}),
+      },
+      error.message,
+    )
+  }
+
+  #drain(entry: WorkerEntry): void {
+    entry.running = true
+    entry.idle = (async () => {
+      try {
+        for (let message = entry.mailbox.shift(); message !== undefined; message = entry.mailbox.shift()) {
+          try {
+            await entry.worker.handleMessage(entry.context, message)
+          } catch (error) {
+            this.counters.inc('router.handler_errors')
+            this.log.warn(
+              { err: error, address: addressKey(entry.addresses[0] as Address) },
+              'worker failed to handle a message',
+            )
+          }
+          if (entry.stopped) break
+        }
+      } finally {
+        entry.running = false
+      }
+    })()
+  }
+}

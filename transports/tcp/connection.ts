@@ -1,0 +1,246 @@
+/**
+ * One TCP connection as a worker. Its local address is the sending side: a message routed to
+ * it loses that first hop and goes out as a frame. Frames that arrive are turned into messages
+ * whose return route starts with this address and whose ingress names this connection.
+ *
+ * Backpressure both ways: reading pulls one chunk at a time and waits while a destination
+ * mailbox or the node's buffer budget is full; writing waits for `drain`, which keeps this
+ * worker's mailbox filling up, which makes its senders wait.
+ */
+import { randomBytes } from 'node:crypto'
+import { once } from 'node:events'
+import type { Socket } from 'node:net'
+import { connectionEgress } from '../../runtime/access-control.js'
+import { type Address, addressKey, local } from '../../runtime/address.js'
+import type { BufferBudget } from '../../runtime/buffer-budget.js'
+import type { Context } from '../../runtime/context.js'
+import { channels } from '../../runtime/diagnostics.js'
+import { isOckamError, OckamError } from '../../runtime/errors.js'
+import type { Message } from '../../runtime/message.js'
+import type { RateLimitedLog } from '../../runtime/rate-limited-log.js'
+import type { Router } from '../../runtime/router.js'
+import type { Worker } from '../../runtime/worker.js'
+import { WIRE_VERSION } from './constants.js'
+import { decodeFrameBody, encodeFrameHeader, HEARTBEAT_FRAME } from './frame-codec.js'
+import { FrameReader } from './frame-reader.js'
+
+export interface TcpConnectionLimits {
+  readonly maxFrameBytes: number
+  readonly frameTimeoutMs: number
+  readonly heartbeatIntervalMs: number
+  readonly idleTimeoutMs: number
+  readonly closeTimeoutMs: number
+}
+
+export interface TcpConnectionOptions {
+  readonly socket: Socket
+  readonly direction: 'inbound' | 'outbound'
+  /** `host:port` of the other end, for logs and ingress metadata. */
+  readonly peer: string
+  readonly router: Router
+  readonly budget: BufferBudget
+  readonly limits: TcpConnectionLimits
+  readonly violations: RateLimitedLog
+  readonly onClosed: (connection: TcpConnection) => void
+}
+
+let nextId = 0
+
+export class TcpConnection implements Worker {
+  readonly address: Address
+  readonly peer: string
+  readonly direction: 'inbound' | 'outbound'
+  readonly #socket: Socket
+  readonly #router: Router
+  readonly #budget: BufferBudget
+  readonly #limits: TcpConnectionLimits
+  readonly #violations: RateLimitedLog
+  readonly #onClosed: (connection: TcpConnection) => void
+  readonly #reader: FrameReader
+  #frameTimer: NodeJS.Timeout | undefined
+  #livenessTimer: NodeJS.Timeout | undefined
+  #lastReadAt = Date.now()
+  #lastWriteAt = Date.now()
+  #closed = false
+  bytesIn = 0
+  bytesOut = 0
+
+  constructor(options: TcpConnectionOptions) {
+    // Unguessable so that a peer cannot name another peer's connection in a route (the egress
+    // access control refuses that anyway; this is a second wall).
+    this.address = local(`tcp-${(nextId++).toString(36)}-${randomBytes(6).toString('hex')}`)
+    this.peer = options.peer
+    this.direction = options.direction
+    this.#socket = options.socket
+    this.#router = options.router
+    this.#budget = options.budget
+    this.#limits = options.limits
+    this.#violations = options.violations
+    this.#onClosed = options.onClosed
+    this.#reader = new FrameReader({
+      maxFrameBytes: options.limits.maxFrameBytes,
+      onBuffered: (delta) => (delta > 0 ? this.#budget.take(delta) : this.#budget.release(-delta)),
+    })
+  }
+
+  get closed(): boolean {
+    return this.#closed
+  }
+
+  /** Bytes queued in the socket's write buffer: the outgoing side of the buffered-bytes gauge. */
+  get writeBuffered(): number {
+    return this.#socket.writableLength
+  }
+
+  get readBuffered(): number {
+    return this.#reader.bufferedBytes
+  }
+
+  async start(): Promise<void> {
+    this.#socket.setNoDelay(true)
+    await this.#router.startWorker([this.address], this, { incoming: connectionEgress(this.address.value) })
+    this.#socket.write(Uint8Array.of(WIRE_VERSION))
+    this.#socket.on('error', () => {}) // errors surface through the read loop
+    const tick = Math.max(10, Math.floor(this.#limits.heartbeatIntervalMs / 2))
+    this.#livenessTimer = setInterval(() => this.#checkLiveness(), tick)
+    this.#livenessTimer.unref()
+    this.#router.counters.inc('tcp.connections.opened')
+    if (channels.connectionOpened.hasSubscribers) {
+      channels.connectionOpened.publish({ node: this.#router.nodeName, peer: this.peer, direction: this.direction })
+    }
+    void this.#readLoop()
+  }
+
+  async handleMessage(_ctx: Context, message: Message): Promise<void> {
+    if (this.#closed) throw new OckamError('OCKAM_ERR_TCP_CONNECTION_CLOSED', `connection to ${this.peer} is closed`)
+    const onward = message.onward.slice(1)
+    const header = encodeFrameHeader(onward, message.return, message.payload.length)
+    const bodyLength = header.length - 4 + message.payload.length
+    if (bodyLength > this.#limits.maxFrameBytes) {
+      throw new OckamError(
+        'OCKAM_ERR_TCP_FRAME_TOO_LARGE',
+        `a ${bodyLength}-byte frame exceeds the ${this.#limits.maxFrameBytes}-byte maximum`,
+        { hint: 'split the payload (secure channels and portals do this for you)' },
+      )
+    }
+    this.#socket.cork()
+    this.#socket.write(header)
+    const flushed = this.#socket.write(message.payload)
+    this.#socket.uncork()
+    this.#lastWriteAt = Date.now()
+    this.bytesOut += header.length + message.payload.length
+    if (!flushed && !this.#closed) {
+      await Promise.race([once(this.#socket, 'drain'), once(this.#socket, 'close')])
+    }
+  }
+
+  /** Closes once. With an error: logged (rate-limited), counted, socket destroyed. */
+  close(error?: OckamError): void {
+    if (this.#closed) return
+    this.#closed = true
+    clearInterval(this.#livenessTimer)
+    clearTimeout(this.#frameTimer)
+    this.#reader.reset()
+    const counters = this.#router.counters
+    counters.inc('tcp.connections.closed')
+    if (error !== undefined) {
+      counters.inc(`tcp.closed.${error.code}`)
+      this.#violations.warn(
+        error.code,
+        { code: error.code, peer: this.peer, direction: this.direction, ...(error.data ?? {}) },
+        `closing connection: ${error.message}`,
+      )
+      this.#socket.destroy()
+    } else {
+      this.#socket.end()
+      setTimeout(() => this.#socket.destroy(), this.#limits.closeTimeoutMs).unref()
+    }
+    if (channels.connectionClosed.hasSubscribers) {
+      channels.connectionClosed.publish({ node: this.#router.nodeName, peer: this.peer, code: error?.code })
+    }
+    this.#onClosed(this)
+    void this.#router.stopWorker(this.address)
+  }
+
+  async #readLoop(): Promise<void> {
+    try {
+      for await (const chunk of this.#socket as AsyncIterable<Buffer>) {
+        this.#lastReadAt = Date.now()
+        this.bytesIn += chunk.length
+        const frames = this.#reader.push(chunk)
+        this.#armFrameTimer()
+        for (const body of frames) {
+          await this.#deliver(body)
+          if (this.#closed) return
+        }
+        if (this.#budget.exhausted) {
+          this.#router.counters.inc('tcp.budget_waits')
+          await this.#budget.whenAvailable()
+        }
+      }
+      this.close()
+    } catch (error) {
+      if (isOckamError(error)) this.close(error)
+      else this.close()
+    }
+  }
+
+  async #deliver(body: Buffer): Promise<void> {
+    const decoded = decodeFrameBody(body)
+    if (decoded.onward.length === 0) {
+      this.#router.counters.inc('tcp.heartbeats.received')
+      return
+    }
+    this.#router.counters.inc('tcp.frames.received')
+    const message: Message = {
+      onward: decoded.onward,
+      return: [this.address, ...decoded.return],
+      payload: decoded.payload,
+      local: { ingress: { kind: 'tcp', connection: this.address.value, peer: this.peer } },
+    }
+    try {
+      await this.#router.send(message)
+    } catch (error) {
+      // Refusals are counted and logged by the router; the connection stays up for others.
+      this.#router.counters.inc('tcp.frames.undeliverable')
+      if (!isOckamError(error)) throw error
+    }
+  }
+
+  #armFrameTimer(): void {
+    if (this.#reader.inFrame) {
+      if (this.#frameTimer === undefined) {
+        this.#frameTimer = setTimeout(() => {
+          this.close(
+            new OckamError(
+              'OCKAM_ERR_TCP_FRAME_TIMEOUT',
+              `a frame was not completed within ${this.#limits.frameTimeoutMs} ms`,
+              { data: { heldBytes: this.#reader.bufferedBytes } },
+            ),
+          )
+        }, this.#limits.frameTimeoutMs)
+        this.#frameTimer.unref()
+      }
+    } else if (this.#frameTimer !== undefined) {
+      clearTimeout(this.#frameTimer)
+      this.#frameTimer = undefined
+    }
+  }
+
+  #checkLiveness(): void {
+    const now = Date.now()
+    if (now - this.#lastReadAt >= this.#limits.idleTimeoutMs) {
+      this.close(new OckamError('OCKAM_ERR_TCP_HEARTBEAT_MISSED', `nothing received for ${now - this.#lastReadAt} ms`))
+      return
+    }
+    if (now - this.#lastWriteAt >= this.#limits.heartbeatIntervalMs && this.#socket.writableLength === 0) {
+      this.#socket.write(HEARTBEAT_FRAME)
+      this.#lastWriteAt = now
+      this.#router.counters.inc('tcp.heartbeats.sent')
+    }
+  }
+
+  toString(): string {
+    return `TcpConnection(${addressKey(this.address)} ${this.direction} ${this.peer})`
+  }
+}

@@ -1,0 +1,5 @@
+export * from './constants.js'
+export { decodeFrameBody, encodeFrame, encodeFrameHeader, type FrameBody, HEARTBEAT_FRAME } from './frame-codec.js'
+export { FrameReader } from './frame-reader.js'
+export { formatHostPort, parseHostPort } from './host-port.js'
+export { type ConnectionInfo, TcpTransport, type TcpTransportOptions, tcpTransport } from './tcp-transport.js'
