@@ -17,11 +17,11 @@ export type PoolThreads = number | 'auto'
 
 export interface TaskPoolOptions {
   /** Threads in the pool; 'auto' = max(1, cores − 1); 0 = run tasks inline. */
-  threads?: PoolThreads
+  threads?: PoolThreads | undefined
   /** Tasks waiting for a thread before `run` fails with OCKAM_ERR_POOL_QUEUE_FULL. */
-  maxQueue?: number
+  maxQueue?: number | undefined
   /** An idle thread exits after this many ms. */
-  idleTimeoutMs?: number
+  idleTimeoutMs?: number | undefined
 }
 
 /** What a task module returns: a value, or an error in plain form so its code survives. */

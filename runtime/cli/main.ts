@@ -1,0 +1,42 @@
+#!/usr/bin/env node
+/** The `ockam-runtime` command. Each subcommand lives in commands/; errors become one line and an exit code. */
+import { Command, CommanderError } from 'commander'
+import { OckamError } from '../errors.js'
+import { registerMessageCommands } from './commands/message.js'
+import { registerNodeCommands } from './commands/node.js'
+import { registerStartCommand } from './commands/start.js'
+import { createOutput, EXIT_USAGE, type Output, reportError } from './output.js'
+import { VERSION } from './version.js'
+
+export function buildProgram(): Command {
+  const program = new Command('ockam-runtime')
+    .description('secure-by-design connectivity: identities, secure channels, relays and TCP portals')
+    .version(VERSION, '-V, --version')
+    .option('--output <format>', 'text or json', 'text')
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride()
+  const output = (): Output => createOutput(program.opts<{ output?: string }>().output)
+  registerNodeCommands(program, output)
+  registerMessageCommands(program, output)
+  registerStartCommand(program, output)
+  for (const command of program.commands) command.exitOverride()
+  return program
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const program = buildProgram()
+  try {
+    await program.parseAsync(argv)
+    return 0
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // --help and --version exit through here with code 0; usage errors were already printed.
+      return error.exitCode === 0 ? 0 : EXIT_USAGE
+    }
+    const format = program.opts<{ output?: string }>().output === 'json' ? 'json' : 'text'
+    return reportError(error instanceof OckamError || error instanceof Error ? error : new Error(String(error)), format)
+  }
+}
+
+const code = await main(process.argv)
+process.exitCode = code
