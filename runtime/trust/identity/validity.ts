@@ -26,12 +26,22 @@ export function nowSeconds(): number {
   return Math.floor(Date.now() / 1000)
 }
 
+/**
+ * Latest time we sign (2^32 - 1 s, year 2106). Verification accepts any integer; signing refuses
+ * more so that milliseconds passed by mistake (Date.now()) fail loudly instead of minting data
+ * that is "not yet valid" for fifty thousand years.
+ */
+const MAX_SIGNED_SECONDS = 2 ** 32 - 1
+
 /** Checks a validity window a caller asks to sign: whole seconds, expiry after creation. */
 export function checkWindowToSign(created: number, expires: number | undefined): void {
-  if (!Number.isSafeInteger(created) || created < 0) {
-    throw new OckamError('OCKAM_ERR_INVALID_ARGUMENT', 'created must be whole non-negative Unix seconds')
+  if (!Number.isSafeInteger(created) || created < 0 || created > MAX_SIGNED_SECONDS) {
+    throw new OckamError('OCKAM_ERR_INVALID_ARGUMENT', 'created must be whole Unix seconds (not milliseconds)')
   }
-  if (expires !== undefined && (!Number.isSafeInteger(expires) || expires <= created)) {
-    throw new OckamError('OCKAM_ERR_INVALID_ARGUMENT', 'expires must be whole Unix seconds after created')
+  if (expires !== undefined && (!Number.isSafeInteger(expires) || expires <= created || expires > MAX_SIGNED_SECONDS)) {
+    throw new OckamError(
+      'OCKAM_ERR_INVALID_ARGUMENT',
+      'expires must be whole Unix seconds (not milliseconds) after created',
+    )
   }
 }

@@ -24,6 +24,7 @@ import {
   signingInput,
   verifyIdentityHistory,
 } from '../../../runtime/trust/identity/index.js'
+import { fromTextForm, toTextForm } from '../../../runtime/trust/text-form.js'
 import { crypto, mutationOf, refusal, refusalAsync, signer, singleByteChanges, T0 } from './fixtures.js'
 
 const at = { now: T0 }
@@ -177,6 +178,33 @@ test('decodeChangeData(encodeChangeData(x)) = x (fast-check)', () => {
   )
 })
 
+test('decodeHistory(encodeHistory(x)) = x (fast-check)', () => {
+  const signature = fc.uint8Array({ minLength: 64, maxLength: 64 })
+  const change = fc.record(
+    { data: fc.uint8Array({ maxLength: 120 }), signature, previousSignature: signature },
+    { requiredKeys: ['data', 'signature'] },
+  )
+  fc.assert(
+    fc.property(fc.array(change, { minLength: 1, maxLength: DEFAULT_MAX_IDENTITY_CHANGES }), (changes) => {
+      assert.deepEqual(
+        decodeHistory(encodeHistory(changes)),
+        changes.map((c) => ({ ...c })),
+      )
+    }),
+    { numRuns: 200 },
+  )
+})
+
+test('times to sign are whole seconds; milliseconds by mistake are refused', async () => {
+  const key = signer.generateKey()
+  await refusalAsync(() => createIdentity(signer, key, { created: Date.now() }, crypto), 'OCKAM_ERR_INVALID_ARGUMENT')
+  await refusalAsync(() => createIdentity(signer, key, { created: T0 + 0.5 }, crypto), 'OCKAM_ERR_INVALID_ARGUMENT')
+  await refusalAsync(
+    () => createIdentity(signer, key, { created: T0, expires: T0 }, crypto),
+    'OCKAM_ERR_INVALID_ARGUMENT',
+  )
+})
+
 test('broken chains are refused: previous hash, missing or wrong previous-key signature', () => {
   const [a, b, c] = [crypto.ed25519GenerateKeyPair(), crypto.ed25519GenerateKeyPair(), crypto.ed25519GenerateKeyPair()]
   assert.ok(verifyIdentityHistory(rawHistory([{ key: a }, { key: b }]), at, crypto))
@@ -303,6 +331,16 @@ test('export and import as text, with full verification on import', async () => 
   const tampered = Buffer.from(v2.history)
   tampered[tampered.length - 10] = (tampered[tampered.length - 10] as number) ^ 1
   refusal(() => importIdentity(`${IDENTITY_TEXT_PREFIX}${tampered.toString('base64url')}`, at, crypto))
+})
+
+test('text form: toTextForm and fromTextForm are inverse on any bytes (fast-check)', () => {
+  fc.assert(
+    fc.property(fc.uint8Array({ maxLength: 300 }), (bytes) => {
+      const text = toTextForm('x-v1:', bytes)
+      assert.deepEqual(fromTextForm('x-v1:', text, 300, 'OCKAM_ERR_IDENTITY_TEXT_INVALID'), bytes)
+    }),
+    { numRuns: 300 },
+  )
 })
 
 test('verification copies the history: a reused input buffer does not change a verified identity', async () => {
