@@ -19,8 +19,8 @@ export function createCryptoProvider(name: CryptoProviderName = 'native'): Crypt
   })
 }
 
-export { HKDF_SHA256_MAX_OUTPUT_BYTES, RANDOM_BYTES_MAX } from './constants.js'
+export { DEFAULT_VERIFY_KEY_CACHE_ENTRIES, HKDF_SHA256_MAX_OUTPUT_BYTES, RANDOM_BYTES_MAX } from './constants.js'
 export { isAcceptablePointEncoding, isCanonicalScalar, passesStrictEncodingChecks } from './ed25519-strict.js'
-export { createNativeCryptoProvider } from './native.js'
+export { createNativeCryptoProvider, type NativeCryptoProviderOptions } from './native.js'
 export { createPortableCryptoProvider } from './portable.js'
 export * from './provider.js'
