@@ -5,7 +5,8 @@
  */
 import { OckamError } from '../../runtime/errors.js'
 import type { TaskOutcome } from '../../runtime/pool/task-pool.js'
-import { createNativeCryptoProvider } from '../../runtime/trust/crypto/native.js'
+import { createCryptoProvider } from '../../runtime/trust/crypto/index.js'
+import { type VerifyItem, verifyBatch } from '../../runtime/trust/verify-batch.js'
 
 export const DEFAULT_MAX_BATCH = 4096
 
@@ -15,9 +16,12 @@ export interface Ed25519VerifyItem {
   signature: Uint8Array
 }
 
-export type CryptoTask = { kind: 'ed25519-verify-batch'; items: Ed25519VerifyItem[] }
+export type CryptoTask =
+  | { kind: 'ed25519-verify-batch'; items: Ed25519VerifyItem[] }
+  /** Identity histories, purpose-key attestations, credentials, whole handshake peers. */
+  | { kind: 'trust-verify-batch'; items: VerifyItem[] }
 
-const provider = createNativeCryptoProvider()
+const provider = createCryptoProvider('native')
 
 function run(task: CryptoTask): unknown {
   switch (task.kind) {
@@ -27,6 +31,9 @@ function run(task: CryptoTask): unknown {
       }
       return task.items.map((item) => provider.ed25519Verify(item.publicKey, item.message, item.signature))
     }
+    case 'trust-verify-batch':
+      // verifyBatch bounds the batch itself and returns one outcome per item, never throwing.
+      return verifyBatch(task.items, provider)
     default:
       throw new OckamError('OCKAM_ERR_INVALID_ARGUMENT', `unknown task kind ${(task as { kind: unknown }).kind}`)
   }

@@ -66,3 +66,35 @@ test('a full queue is a typed error, not unbounded growth', async (t) => {
   for (const r of rejected) assert.ok(isOckamError((r as PromiseRejectedResult).reason, 'OCKAM_ERR_POOL_QUEUE_FULL'))
   assert.equal(counters.get('pool.tasks.rejected'), rejected.length)
 })
+
+test('credential verification runs batched on the pool thread, same outcomes as inline', async (t) => {
+  const { issue, makeAuthority, makeMember, subjectOf } = await import('../identity/credential-fixtures.js')
+  const { T0 } = await import('../identity/fixtures.js')
+  const authority = await makeAuthority()
+  const member = await makeMember()
+  const good = await issue(authority, member.identity)
+  const expired = await issue(authority, member.identity, { created: T0 - 2000, expires: T0 - 1000 })
+  const item = (presentation: Uint8Array) => ({
+    kind: 'credential' as const,
+    presentation,
+    authorities: [authority.identity],
+    subject: subjectOf(member.identity),
+    now: T0 + 1,
+  })
+  const task = { kind: 'trust-verify-batch', items: [item(good), item(expired), item(good)] }
+  const outcomes: Record<string, Array<{ ok: boolean; error?: { code: string } }>> = {}
+  for (const threads of [0, 1]) {
+    const counters = new Counters('test')
+    const pool = new TaskPool(CRYPTO_TASK_MODULE, { threads }, counters)
+    await pool.start()
+    t.after(() => pool.stop())
+    outcomes[threads] = await pool.run(task)
+    assert.equal(counters.get(threads === 0 ? 'pool.tasks.inline' : 'pool.tasks.threaded'), 1)
+  }
+  assert.deepEqual(
+    outcomes[1]?.map((o) => o.ok),
+    [true, false, true],
+  )
+  assert.equal(outcomes[1]?.[1]?.error?.code, 'OCKAM_ERR_CREDENTIAL_EXPIRED')
+  assert.deepEqual(structuredClone(outcomes[0]), outcomes[1])
+})
