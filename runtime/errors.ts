@@ -56,6 +56,11 @@ export const ERROR_CODES = {
   OCKAM_ERR_CRYPTO_AEAD_FAILED: 'authenticated decryption failed (wrong key, nonce, data or tag)',
   OCKAM_ERR_CRYPTO_INVALID_KEY: 'a key is malformed, of small order or non-canonical',
   OCKAM_ERR_CRYPTO_DH_FAILED: 'a Diffie-Hellman result was all zeros (small-order public key)',
+
+  // Policies
+  OCKAM_ERR_POLICY_PARSE: 'a policy text is malformed',
+  OCKAM_ERR_POLICY_TOO_LARGE: 'a policy is longer or nests deeper than the limit',
+  OCKAM_ERR_POLICY_INVALID: 'a value is not a well-formed policy tree',
 } as const
 
 export type OckamErrorCode = keyof typeof ERROR_CODES
