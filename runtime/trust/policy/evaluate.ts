@@ -37,8 +37,13 @@ type Value = string | number | boolean
 type Getter = (input: PolicyInput) => Value | undefined
 type Test = (input: PolicyInput) => boolean
 
-/** A type or evaluation error: it denies the whole policy, whatever the other clauses say. */
-class PolicyDenial extends Error {}
+/**
+ * A type or evaluation error: it denies the whole policy, whatever the other clauses say. Not an
+ * Error on purpose: capturing a stack trace made each such deny ~100× slower than an allow.
+ */
+class PolicyDenial {
+  constructor(readonly message: string) {}
+}
 
 const ALLOW: PolicyDecision = Object.freeze({ allowed: true })
 const DENY: PolicyDecision = Object.freeze({ allowed: false, reason: 'the policy does not admit this subject' })

@@ -137,7 +137,7 @@ export class SexprParser {
       this.pos++
       return false
     }
-    if (c === EOF) throw this.fail(`${BOOLEAN_ARG} or ")"`)
+    if (c === EOF) throw this.fail('")"')
     if (spaces === 0) throw this.fail('a space or ")"')
     return true
   }

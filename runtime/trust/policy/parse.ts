@@ -66,6 +66,15 @@ function deepFreeze(value: object): void {
   }
 }
 
+function positiveInteger(value: number, name: string): number {
+  if (!Number.isSafeInteger(value) || value < 1) {
+    throw new OckamError('OCKAM_ERR_INVALID_ARGUMENT', `${name} must be a positive integer`, {
+      data: { [name]: value },
+    })
+  }
+  return value
+}
+
 /**
  * Parses a policy in either form. Throws OCKAM_ERR_POLICY_PARSE (data: position, line, column,
  * expected, found) or OCKAM_ERR_POLICY_TOO_LARGE; never anything else for a string input.
@@ -73,8 +82,8 @@ function deepFreeze(value: object): void {
  */
 export function parsePolicy(text: string, options: ParsePolicyOptions = {}): Policy {
   if (typeof text !== 'string') throw new OckamError('OCKAM_ERR_INVALID_ARGUMENT', 'a policy must be a string')
-  const maxLength = options.maxLength ?? DEFAULT_POLICY_MAX_LENGTH
-  const maxDepth = options.maxDepth ?? DEFAULT_POLICY_MAX_DEPTH
+  const maxLength = positiveInteger(options.maxLength ?? DEFAULT_POLICY_MAX_LENGTH, 'maxLength')
+  const maxDepth = positiveInteger(options.maxDepth ?? DEFAULT_POLICY_MAX_DEPTH, 'maxDepth')
   if (text.length > maxLength) throw tooLongError(text.length, maxLength)
   const form = detectForm(text)
   const policy =

@@ -155,6 +155,7 @@ describe('parse errors point at the first wrong character and say what was expec
     ['(= subject.a"x")', '1:13', 'a space'],
     ['(and (= subject.a "x")(= subject.b "y"))', '1:23', 'a space or ")"'],
     ['(not (= subject.a 1)', '1:21', '")"'],
+    ['(and (= subject.role "analyst") (member? subject.env ["prod" "staging"])', '1:73', '")"'],
     [
       '(and\n  (= subject.role "analyst")\n  (= subject.env prod))',
       '3:18',
@@ -259,7 +260,10 @@ describe('limits', () => {
     assert.throws(() => formatPolicy(deep), { code: 'OCKAM_ERR_POLICY_TOO_LARGE' })
   })
 
-  test('non-string input is an invalid argument', () => {
+  test('non-string input and nonsensical limits are invalid arguments', () => {
     assert.throws(() => parsePolicy(42 as unknown as string), { code: 'OCKAM_ERR_INVALID_ARGUMENT' })
+    for (const options of [{ maxDepth: 0 }, { maxLength: -1 }, { maxDepth: 1.5 }, { maxLength: Number.NaN }]) {
+      assert.throws(() => parsePolicy('admin', options), { code: 'OCKAM_ERR_INVALID_ARGUMENT' })
+    }
   })
 })
