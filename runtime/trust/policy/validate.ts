@@ -1,6 +1,7 @@
 import { OckamError } from '../../errors.js'
 import type { AttributeRef, Literal, Operand, Policy, PolicyExpr } from './ast.js'
 import { isControl, isNameChar, isNameStart } from './chars.js'
+import { POLICY_NUMBER_MAX_DIGITS } from './constants.js'
 import { isCanonicalNumber, isPolicyNumber } from './numbers.js'
 
 /**
@@ -120,7 +121,7 @@ function literal(value: unknown, path: string): asserts value is Literal {
     }
     case 'number':
       if (typeof node.value !== 'number' || !isPolicyNumber(node.value)) {
-        throw invalid(`${path}.value`, 'a finite number of at most 15 digits (not -0)')
+        throw invalid(`${path}.value`, `a finite number of at most ${POLICY_NUMBER_MAX_DIGITS} digits (not -0)`)
       }
       return
     case 'boolean':
