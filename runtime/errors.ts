@@ -97,6 +97,10 @@ export const ERROR_CODES = {
   OCKAM_ERR_CREDENTIAL_WRONG_SUBJECT: 'a credential names another subject identity',
   OCKAM_ERR_CREDENTIAL_SUBJECT_STALE: 'a credential binds a subject change that is not the subject latest',
   OCKAM_ERR_CREDENTIAL_TEXT_INVALID: 'a credential text is malformed',
+  // Policies
+  OCKAM_ERR_POLICY_PARSE: 'a policy text is malformed',
+  OCKAM_ERR_POLICY_TOO_LARGE: 'a policy is longer or nests deeper than the limit',
+  OCKAM_ERR_POLICY_INVALID: 'a value is not a well-formed policy tree',
 } as const
 
 export type OckamErrorCode = keyof typeof ERROR_CODES
