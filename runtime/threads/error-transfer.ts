@@ -27,14 +27,23 @@ export function serializeThrown(thrown: unknown): WireThrown {
 
 /** Rebuilds what `serializeThrown` produced; anything unrecognised becomes OCKAM_ERR_INTERNAL. */
 export function deserializeThrown(wire: unknown, where: string): OckamError {
-  const value = wire as Partial<WireThrown> | null
-  if (value?.kind === 'ockam' && OckamError.isSerialized(value.error)) return OckamError.fromJSON(value.error)
-  if (value?.kind === 'error') {
-    return new OckamError('OCKAM_ERR_INTERNAL', `${where} threw ${value.name}: ${value.message}`, {
-      data: { name: value.name, stack: value.stack },
+  const value = (typeof wire === 'object' && wire !== null ? wire : {}) as Partial<Record<string, unknown>>
+  if (value.kind === 'ockam' && OckamError.isSerialized(value.error) && typeof value.error.message === 'string') {
+    return OckamError.fromJSON(value.error)
+  }
+  if (value.kind === 'error') {
+    const name = text(value.name, 'Error')
+    return new OckamError('OCKAM_ERR_INTERNAL', `${where} threw ${name}: ${text(value.message, '')}`, {
+      data: { name, stack: text(value.stack, '') },
     })
   }
-  return new OckamError('OCKAM_ERR_INTERNAL', `${where} threw a non-Error value`, { data: { value: String(value) } })
+  return new OckamError('OCKAM_ERR_INTERNAL', `${where} threw a non-Error value`, {
+    data: { type: value.kind === 'value' ? typeof value.value : typeof wire },
+  })
+}
+
+function text(value: unknown, fallback: string): string {
+  return typeof value === 'string' ? value : fallback
 }
 
 /** Idempotent: installs the OckamError-preserving "throw" handler in comlink's registry. */
