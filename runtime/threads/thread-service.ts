@@ -182,7 +182,7 @@ export async function startThreadService<T extends object>(
           if (settle()) resolve(value)
         },
         (error: unknown) => {
-          if (settle()) reject(error)
+          if (settle()) reject(error instanceof OckamError ? error : unsendable(name, method, error))
         },
       )
     })
@@ -239,4 +239,16 @@ function waitUntilReady(
     worker.on('message', onMessage)
     worker.on('exit', onExit)
   })
+}
+
+/** Errors from the thread arrive as OckamErrors; anything else failed here, before sending. */
+function unsendable(name: string, method: string, cause: unknown): OckamError {
+  return new OckamError(
+    'OCKAM_ERR_INVALID_ARGUMENT',
+    `the arguments of ${name}.${method}() cannot be sent to its thread`,
+    {
+      cause,
+      hint: 'pass structured-cloneable values (Uint8Array, strings, numbers, plain objects), not functions or class instances',
+    },
+  )
 }

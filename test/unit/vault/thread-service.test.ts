@@ -38,6 +38,10 @@ test('an OckamError thrown in the thread arrives with its code, hint and data', 
       assert.match(error.message, /RangeError: plain failure/)
       return true
     })
+    const notCloneable = (() => 1) as unknown as Uint8Array
+    await assert.rejects(service.api.echo(notCloneable), (error: unknown) =>
+      isOckamError(error, 'OCKAM_ERR_INVALID_ARGUMENT'),
+    )
     assert.equal(await service.api.add(1, 1), 2, 'the service still works after errors')
   } finally {
     await service.stop()

@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict'
+import { existsSync } from 'node:fs'
+import { join } from 'node:path'
 import { type TestContext, test } from 'node:test'
 import { isOckamError, type OckamErrorCode } from '../../../runtime/errors.js'
 import { createNativeCryptoProvider } from '../../../runtime/trust/crypto/native.js'
@@ -91,10 +93,13 @@ for (const mode of MODES) {
     assert.deepEqual(await reopened.listKeys(), [])
   })
 
-  test(`${mode}: a closed vault refuses calls with OCKAM_ERR_STOPPED`, async (t) => {
-    const vault = await createVault({ mode, stateDir: scratchStateDir(t), env: {} })
+  test(`${mode}: close() closes the database cleanly (WAL checkpointed), later calls get OCKAM_ERR_STOPPED`, async (t) => {
+    const stateDir = scratchStateDir(t)
+    const vault = await createVault({ mode, stateDir, env: {} })
     const key = await vault.generateKey('ed25519')
+    assert.ok(existsSync(join(stateDir, 'state.sqlite3-wal')))
     await vault.close()
+    assert.ok(!existsSync(join(stateDir, 'state.sqlite3-wal')), 'the last connection closed and removed the WAL')
     await vault.close()
     await assert.rejects(vault.publicKey(key.handle), rejectsWith('OCKAM_ERR_STOPPED'))
   })
