@@ -5,7 +5,8 @@ import { type TestContext, test } from 'node:test'
 import { isOckamError, type OckamErrorCode } from '../../../runtime/errors.js'
 import { createNativeCryptoProvider } from '../../../runtime/trust/crypto/native.js'
 import { createVault, type VaultMode } from '../../../runtime/trust/vault/create-vault.js'
-import type { Vault } from '../../../runtime/trust/vault/types.js'
+import { VAULT_OPERATIONS, type Vault } from '../../../runtime/trust/vault/types.js'
+import { openVaultService } from '../../../runtime/trust/vault/vault-service.js'
 import { scratchStateDir } from './helpers.js'
 
 const provider = createNativeCryptoProvider()
@@ -144,4 +145,31 @@ test('thread mode: concurrent calls are all answered, in any order, each correct
     assert.ok(provider.ed25519Verify(key.publicKey, messages[i]!, signature), `signature ${i}`)
   })
   assert.equal(vault.threadCalls, 65)
+})
+
+test('the vault surface has no way to read a secret, in either mode', async (t) => {
+  for (const mode of MODES) {
+    const vault = await open(t, mode, scratchStateDir(t))
+    assert.deepEqual(Object.keys(vault).sort(), [...VAULT_OPERATIONS, 'close', 'mode', 'threadCalls'].sort())
+    const info = await vault.generateKey('ed25519')
+    assert.deepEqual(Object.keys(info).sort(), ['createdAt', 'handle', 'publicKey', 'type'])
+    assert.deepEqual(Object.keys((await vault.listKeys())[0]!).sort(), ['createdAt', 'handle', 'publicKey', 'type'])
+  }
+})
+
+test('keys evicted from the in-memory cache are reloaded from the database', async (t) => {
+  const service = await openVaultService({ stateDir: scratchStateDir(t), env: {}, keyCacheSize: 2 })
+  t.after(() => service.close())
+  const keys = [service.generateKey('ed25519'), service.generateKey('ed25519'), service.generateKey('ed25519')]
+  for (let round = 0; round < 2; round += 1) {
+    for (const key of keys) {
+      assert.ok(
+        provider.ed25519Verify(
+          key.publicKey,
+          new Uint8Array([round]),
+          service.sign(key.handle, new Uint8Array([round])),
+        ),
+      )
+    }
+  }
 })
