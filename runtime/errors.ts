@@ -101,6 +101,21 @@ export const ERROR_CODES = {
   OCKAM_ERR_POLICY_PARSE: 'a policy text is malformed',
   OCKAM_ERR_POLICY_TOO_LARGE: 'a policy is longer or nests deeper than the limit',
   OCKAM_ERR_POLICY_INVALID: 'a value is not a well-formed policy tree',
+  // State folder, state database and vault
+  OCKAM_ERR_STATE_DIR_INVALID: 'the state folder path is not a directory or cannot be created',
+  OCKAM_ERR_STATE_DIR_SYMLINK: 'the state folder (or its database file) is a symbolic link',
+  OCKAM_ERR_STATE_DIR_OWNER: 'the state folder (or its database file) belongs to another user',
+  OCKAM_ERR_STATE_DIR_PERMISSIONS: 'the state folder is accessible to group or others',
+  OCKAM_ERR_STATE_DB_OPEN_FAILED: 'the state database could not be opened',
+  OCKAM_ERR_STATE_SCHEMA_TOO_NEW: 'the state database was written by a newer ockam-runtime',
+  OCKAM_ERR_STATE_MIGRATION_FAILED: 'a state database migration failed and was rolled back',
+  OCKAM_ERR_VAULT_PASSPHRASE_REQUIRED: 'the vault is passphrase-protected and no passphrase was given',
+  OCKAM_ERR_VAULT_PASSPHRASE_WRONG: 'the vault passphrase is wrong',
+  OCKAM_ERR_VAULT_PASSPHRASE_INVALID: 'the vault passphrase is empty, too long or unreadable',
+  OCKAM_ERR_VAULT_NOT_PROTECTED: 'a passphrase was given but the vault is not passphrase-protected',
+  OCKAM_ERR_VAULT_KEY_NOT_FOUND: 'no vault key has that handle',
+  OCKAM_ERR_VAULT_KEY_TYPE: 'the vault key has the wrong type for that operation',
+  OCKAM_ERR_VAULT_CORRUPT: 'vault data in the state database is malformed or was tampered with',
 } as const
 
 export type OckamErrorCode = keyof typeof ERROR_CODES

@@ -1,0 +1,5 @@
+export * from './constants.js'
+export { migrate, readSchemaVersion } from './migrate.js'
+export { MIGRATIONS, type Migration } from './migrations.js'
+export { ensureStateDir, resolveStateDir, verifyStateDir } from './state-dir.js'
+export { type OpenStateStoreOptions, openStateStore, type StateStore } from './store.js'
