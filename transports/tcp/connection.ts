@@ -168,12 +168,14 @@ export class TcpConnection implements Worker {
         this.#lastReadAt = Date.now()
         this.bytesIn += chunk.length
         const frames = this.#reader.push(chunk)
-        this.#armFrameTimer()
+        this.#armFrameTimer(frames.length > 0)
         for (const body of frames) {
           await this.#deliver(body)
           if (this.#closed) return
         }
-        if (this.#budget.exhausted) {
+        // Only a connection that holds bytes waits: one whose frames all completed adds nothing to
+        // the budget, and making it wait let slow peers stall every honest connection.
+        if (this.#budget.exhausted && this.#reader.bufferedBytes > 0) {
           this.#router.counters.inc('tcp.budget_waits')
           await this.#budget.whenAvailable()
         }
@@ -207,7 +209,16 @@ export class TcpConnection implements Worker {
     }
   }
 
-  #armFrameTimer(): void {
+  /**
+   * Each frame gets frameTimeoutMs from its first byte. When a frame completed in this chunk, the
+   * partial one after it started in this chunk too, so its deadline starts now (keeping the old
+   * timer closed busy connections whose chunks kept ending inside a frame).
+   */
+  #armFrameTimer(frameCompleted: boolean): void {
+    if (frameCompleted && this.#frameTimer !== undefined) {
+      clearTimeout(this.#frameTimer)
+      this.#frameTimer = undefined
+    }
     if (this.#reader.inFrame) {
       if (this.#frameTimer === undefined) {
         this.#frameTimer = setTimeout(() => {
