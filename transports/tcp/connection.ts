@@ -8,7 +8,6 @@
  * worker's mailbox filling up, which makes its senders wait.
  */
 import { randomBytes } from 'node:crypto'
-import { once } from 'node:events'
 import type { Socket } from 'node:net'
 import { connectionEgress } from '../../runtime/access-control.js'
 import { type Address, addressKey, local } from '../../runtime/address.js'
@@ -130,8 +129,25 @@ export class TcpConnection implements Worker {
     this.#lastWriteAt = Date.now()
     this.bytesOut += header.length + message.payload.length
     if (!flushed && !this.#closed) {
-      await Promise.race([once(this.#socket, 'drain'), once(this.#socket, 'close')])
+      await this.#drainedOrClosed()
     }
+  }
+
+  /**
+   * Resolves on 'drain' or 'close' and removes both listeners either way. (Racing two
+   * events.once() left the loser's 'close' and 'error' listeners on the socket: one pair leaked
+   * per backpressured write.)
+   */
+  #drainedOrClosed(): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        this.#socket.off('drain', done)
+        this.#socket.off('close', done)
+        resolve()
+      }
+      this.#socket.on('drain', done)
+      this.#socket.on('close', done)
+    })
   }
 
   /** Closes once. With an error: logged (rate-limited), counted, socket destroyed. */
