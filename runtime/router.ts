@@ -218,8 +218,11 @@ export class Router {
       channels.messageDenied.publish({ node: this.nodeName, code: error.code, address: addressKey(at) })
     }
     const ingress = message.local.ingress
+    // Rate-limit per registered local address (a bounded set), but per code only for transport
+    // addresses: those come from the peer, and a key per address let it log one line per frame.
+    const key = at.type === LOCAL ? `${error.code}:${addressKey(at)}` : error.code
     this.#limitedLog.warn(
-      `${error.code}:${addressKey(at)}`,
+      key,
       {
         code: error.code,
         address: addressKey(at),

@@ -447,6 +447,42 @@ test('200 hostile connections in a burst: every one counted, the log rate-limite
   )
 })
 
+test('a peer asking the node to dial 200 addresses: no dial, every refusal counted, the log rate-limited', async (t) => {
+  const target = await startTestNode(t, 'target') // default log window
+  const honest = await startTestNode(t, 'honest', { listen: [] })
+  const peer = await RawPeer.connect(target.address)
+  const count = 200
+  const frames = Array.from({ length: count }, (_, i) =>
+    encodeFrame({
+      onward: [tcp(`10.${i >> 8}.${i & 0xff}.1:${4000 + i}`), local('echo')],
+      return: [local('me')],
+      payload: Buffer.from('relay me'),
+    }),
+  )
+  const startedAt = performance.now()
+  peer.write(Buffer.concat([Uint8Array.of(WIRE_VERSION), ...frames]))
+  await within(
+    counterReaches(target.node, 'router.denied.OCKAM_ERR_ROUTER_NO_DIAL', count),
+    'every dial request is refused',
+  )
+  const refusedAt = performance.now()
+  assert.equal(target.node.counters.get('tcp.frames.undeliverable'), count)
+  assert.equal(target.node.counters.get('tcp.connect_failures'), 0)
+  assert.ok(
+    !tcpOf(target.node)
+      .connections()
+      .some((c) => c.direction === 'outbound'),
+    'no connection was opened',
+  )
+  const lines = target.logs.withCode('OCKAM_ERR_ROUTER_NO_DIAL')
+  assert.ok(lines.length >= 1 && lines.length <= 2, `${lines.length} log lines for ${count} refusals`)
+  // Refusing a message is not a protocol violation: the connection stays, and others are served.
+  assert.equal(peer.closed, false)
+  assert.equal(await echo(honest, target, 'meanwhile'), 'meanwhile')
+  t.diagnostic(`${count} refusals in ${(refusedAt - startedAt).toFixed(1)} ms, ${lines.length} log line(s)`)
+  peer.socket.destroy()
+})
+
 /**
  * The most one read of a socket hands the connection: libuv reads at most 64 KiB, and while the
  * reader is busy the stream may buffer up to its high-water mark on top.

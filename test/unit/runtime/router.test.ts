@@ -385,3 +385,28 @@ test('a stopped router refuses new workers', async () => {
     isOckamError(e, 'OCKAM_ERR_STOPPED'),
   )
 })
+
+test('regression: refusals to dial peer-chosen addresses are logged once per window, all counted', async () => {
+  const { router, counters, logs } = testRouter()
+  router.addTransport(new FakeTransport(local('conn')))
+  await router.startWorker([local('a')], { handleMessage: () => {} })
+  await router.startWorker([local('b')], { handleMessage: () => {} })
+  for (let i = 0; i < 50; i++) {
+    await assert.rejects(router.send(message([tcp(`10.1.0.${i}:${1000 + i}`)], { ingress: TCP_INGRESS })), (e) =>
+      isOckamError(e, 'OCKAM_ERR_ROUTER_NO_DIAL'),
+    )
+  }
+  for (const to of ['a', 'b', 'a', 'b']) {
+    await assert.rejects(router.send(message([local(to)], { ingress: TCP_INGRESS })), (e) =>
+      isOckamError(e, 'OCKAM_ERR_ROUTER_ACCESS_DENIED'),
+    )
+  }
+  assert.equal(counters.get('router.denied.OCKAM_ERR_ROUTER_NO_DIAL'), 50)
+  // Before the fix the key held the peer-chosen target, so each of the 50 was a line of its own.
+  assert.equal(logs.withCode('OCKAM_ERR_ROUTER_NO_DIAL').length, 1)
+  // Local addresses are a bounded set: one line for each denied service.
+  assert.deepEqual(
+    logs.withCode('OCKAM_ERR_ROUTER_ACCESS_DENIED').map((l) => l.address),
+    ['0#a', '0#b'],
+  )
+})
