@@ -13,7 +13,7 @@ import { DEFAULT_MAX_FRAME_BYTES, WIRE_VERSION } from '../../../transports/tcp/c
 import { decodeFrameBody, encodeFrame, type FrameBody } from '../../../transports/tcp/frame-codec.js'
 import { FrameReader } from '../../../transports/tcp/frame-reader.js'
 
-const NUM_RUNS = 300
+const NUM_RUNS = 500
 
 /** Address values of 1-255 UTF-8 bytes: ASCII up to the limit, any code point, and a leading BOM. */
 const valueArb: fc.Arbitrary<string> = fc
@@ -47,12 +47,15 @@ type Mutation =
   | { kind: 'insert'; at: number; bytes: Uint8Array }
   | { kind: 'length'; frame: number; value: number }
 
+/** Positions biased to the start, where the version byte and the first length prefix sit. */
+const positionArb = fc.oneof(fc.nat({ max: 8 }), fc.nat())
+
 const mutationArb: fc.Arbitrary<Mutation> = fc.oneof(
-  fc.record({ kind: fc.constant('flip' as const), at: fc.nat(), mask: fc.integer({ min: 1, max: 255 }) }),
-  fc.record({ kind: fc.constant('truncate' as const), at: fc.nat() }),
+  fc.record({ kind: fc.constant('flip' as const), at: positionArb, mask: fc.integer({ min: 1, max: 255 }) }),
+  fc.record({ kind: fc.constant('truncate' as const), at: positionArb }),
   fc.record({
     kind: fc.constant('insert' as const),
-    at: fc.nat(),
+    at: positionArb,
     bytes: fc.uint8Array({ minLength: 1, maxLength: 8 }),
   }),
   fc.record({
@@ -183,7 +186,8 @@ test('FrameReader reassembles any chunking of a valid stream into exactly the or
   )
 })
 
-test('mutated streams in random chunkings yield only frames or typed OCKAM_ERR_TCP_* errors', () => {
+test('mutated streams in random chunkings yield only frames or typed OCKAM_ERR_TCP_* errors', (t) => {
+  const outcomes = new Map<string, number>()
   fc.assert(
     fc.property(
       streamArb,
@@ -192,7 +196,9 @@ test('mutated streams in random chunkings yield only frames or typed OCKAM_ERR_T
       ({ bodies, bytes }, mutations, cuts) => {
         let mutated: Buffer = bytes
         for (const m of mutations) mutated = mutate(mutated, bodies, m)
-        const { frames } = consume(chunk(mutated, cuts))
+        const { frames, error } = consume(chunk(mutated, cuts))
+        const outcome = error?.code ?? 'no error'
+        outcomes.set(outcome, (outcomes.get(outcome) ?? 0) + 1)
         for (const f of frames) {
           assert.ok(f.onward.length <= DEFAULT_MAX_ROUTE_HOPS && f.return.length <= DEFAULT_MAX_ROUTE_HOPS)
           for (const hop of [...f.onward, ...f.return]) {
@@ -204,6 +210,15 @@ test('mutated streams in random chunkings yield only frames or typed OCKAM_ERR_T
     ),
     { numRuns: NUM_RUNS },
   )
+  // The mutations must reach every refusal, not just one kind (a guard on the generators).
+  for (const code of [
+    'OCKAM_ERR_TCP_VERSION_MISMATCH',
+    'OCKAM_ERR_TCP_FRAME_TOO_LARGE',
+    'OCKAM_ERR_TCP_FRAME_MALFORMED',
+  ]) {
+    assert.ok((outcomes.get(code) ?? 0) > 0, `no run ended in ${code}`)
+  }
+  t.diagnostic(`outcomes: ${JSON.stringify(Object.fromEntries(outcomes))}`)
 })
 
 test('mutated frame bodies fed to decodeFrameBody yield a body or OCKAM_ERR_TCP_FRAME_MALFORMED', () => {
