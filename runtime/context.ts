@@ -5,7 +5,7 @@
  */
 import { randomBytes } from 'node:crypto'
 import { allowAll } from './access-control.js'
-import { type Address, addressKey, local } from './address.js'
+import { type Address, addressEquals, addressKey, local } from './address.js'
 import type { Counters } from './diagnostics.js'
 import { abortError, OckamError, throwIfAborted } from './errors.js'
 import { DEFAULT_REQUEST_TIMEOUT_MS } from './limits.js'
@@ -105,7 +105,11 @@ export class Context {
         mailboxCapacity: 1,
       },
     )
-    const timeout = AbortSignal.timeout(timeoutMs)
+    // Not AbortSignal.timeout: its timer is unref'd, so a process with nothing else to do exited
+    // with the request still pending instead of reporting OCKAM_ERR_TIMEOUT.
+    const timeoutController = new AbortController()
+    const timer = setTimeout(() => timeoutController.abort(), timeoutMs)
+    const timeout = timeoutController.signal
     const signals = [timeout, this.signal, ...(options.signal === undefined ? [] : [options.signal])]
     const signal = AbortSignal.any(signals)
     try {
@@ -123,6 +127,7 @@ export class Context {
       }
       throw error
     } finally {
+      clearTimeout(timer)
       await this.router.stopWorker(replyAddress)
     }
   }
@@ -131,7 +136,16 @@ export class Context {
     return this.router.startWorker(Array.isArray(address) ? address : [address as Address], worker, options)
   }
 
+  /**
+   * Stops a worker. A worker stopping itself is not waited for: stopping waits for the message in
+   * flight, which would be the caller's own (a deadlock). Its mailbox still closes at once and its
+   * shutdown still runs after that message.
+   */
   stopWorker(address: Address): Promise<void> {
+    if (this.addresses.some((own) => addressEquals(own, address))) {
+      void this.router.stopWorker(address)
+      return Promise.resolve()
+    }
     return this.router.stopWorker(address)
   }
 

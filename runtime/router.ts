@@ -48,6 +48,7 @@ export class Router {
   readonly #limitedLog: RateLimitedLog
   readonly #workers = new Map<string, WorkerEntry>()
   readonly #transports = new Map<number, Transport>()
+  readonly #stops = new Set<Promise<void>>()
   #stopping = false
 
   constructor(options: RouterOptions) {
@@ -111,7 +112,8 @@ export class Router {
       incoming: options.incoming ?? localOnly,
       mailbox: new Mailbox<Message>(options.mailboxCapacity ?? DEFAULT_MAILBOX_CAPACITY),
       context,
-      running: false,
+      // Until initialize has finished, messages that arrive wait in the mailbox (Worker contract).
+      running: true,
       stopped: false,
       idle: Promise.resolve(),
     }
@@ -119,19 +121,33 @@ export class Router {
     try {
       await worker.initialize?.(context)
     } catch (error) {
-      for (const a of addresses) this.#workers.delete(addressKey(a))
+      for (const a of addresses) if (this.#workers.get(addressKey(a)) === entry) this.#workers.delete(addressKey(a))
+      entry.mailbox.close(
+        new OckamError('OCKAM_ERR_STOPPED', `worker ${addressKey(addresses[0] as Address)} failed to start`),
+      )
       throw error
     }
+    entry.running = false
+    if (!entry.stopped && entry.mailbox.size > 0) this.#drain(entry)
     this.counters.inc('router.workers.started')
     return context
   }
 
-  async stopWorker(address: Address): Promise<void> {
+  stopWorker(address: Address): Promise<void> {
     const entry = this.#workers.get(addressKey(address))
-    if (entry === undefined || entry.stopped) return
+    if (entry === undefined || entry.stopped) return Promise.resolve()
     entry.stopped = true
     for (const a of entry.addresses) this.#workers.delete(addressKey(a))
     entry.mailbox.close(new OckamError('OCKAM_ERR_STOPPED', `worker ${addressKey(address)} stopped`))
+    // Kept until done so that stop() also waits for stops nobody awaits (a connection closing
+    // itself, a worker stopping itself from its handler).
+    const stopping = this.#finishStop(entry, address)
+    this.#stops.add(stopping)
+    void stopping.then(() => this.#stops.delete(stopping))
+    return stopping
+  }
+
+  async #finishStop(entry: WorkerEntry, address: Address): Promise<void> {
     await entry.idle
     try {
       await entry.worker.shutdown?.(entry.context)
@@ -192,6 +208,7 @@ export class Router {
     this.#stopping = true
     const entries = new Set(this.#workers.values())
     await Promise.all([...entries].map((entry) => this.stopWorker(entry.addresses[0] as Address)))
+    await Promise.all([...this.#stops])
   }
 
   #deny(message: Message, error: OckamError, at: Address): void {
@@ -201,8 +218,11 @@ export class Router {
       channels.messageDenied.publish({ node: this.nodeName, code: error.code, address: addressKey(at) })
     }
     const ingress = message.local.ingress
+    // Rate-limit per registered local address (a bounded set), but per code only for transport
+    // addresses: those come from the peer, and a key per address let it log one line per frame.
+    const key = at.type === LOCAL ? `${error.code}:${addressKey(at)}` : error.code
     this.#limitedLog.warn(
-      `${error.code}:${addressKey(at)}`,
+      key,
       {
         code: error.code,
         address: addressKey(at),
@@ -215,7 +235,9 @@ export class Router {
 
   #drain(entry: WorkerEntry): void {
     entry.running = true
-    entry.idle = (async () => {
+    // Started a microtask later so that `idle` is set before the first handler runs: a stop
+    // requested from inside that handler must wait for it like any other.
+    entry.idle = Promise.resolve().then(async () => {
       try {
         for (let message = entry.mailbox.shift(); message !== undefined; message = entry.mailbox.shift()) {
           try {
@@ -232,6 +254,6 @@ export class Router {
       } finally {
         entry.running = false
       }
-    })()
+    })
   }
 }

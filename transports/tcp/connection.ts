@@ -8,7 +8,6 @@
  * worker's mailbox filling up, which makes its senders wait.
  */
 import { randomBytes } from 'node:crypto'
-import { once } from 'node:events'
 import type { Socket } from 'node:net'
 import { connectionEgress } from '../../runtime/access-control.js'
 import { type Address, addressKey, local } from '../../runtime/address.js'
@@ -130,8 +129,25 @@ export class TcpConnection implements Worker {
     this.#lastWriteAt = Date.now()
     this.bytesOut += header.length + message.payload.length
     if (!flushed && !this.#closed) {
-      await Promise.race([once(this.#socket, 'drain'), once(this.#socket, 'close')])
+      await this.#drainedOrClosed()
     }
+  }
+
+  /**
+   * Resolves on 'drain' or 'close' and removes both listeners either way. (Racing two
+   * events.once() left the loser's 'close' and 'error' listeners on the socket: one pair leaked
+   * per backpressured write.)
+   */
+  #drainedOrClosed(): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        this.#socket.off('drain', done)
+        this.#socket.off('close', done)
+        resolve()
+      }
+      this.#socket.on('drain', done)
+      this.#socket.on('close', done)
+    })
   }
 
   /** Closes once. With an error: logged (rate-limited), counted, socket destroyed. */
@@ -168,12 +184,14 @@ export class TcpConnection implements Worker {
         this.#lastReadAt = Date.now()
         this.bytesIn += chunk.length
         const frames = this.#reader.push(chunk)
-        this.#armFrameTimer()
+        this.#armFrameTimer(frames.length > 0)
         for (const body of frames) {
           await this.#deliver(body)
           if (this.#closed) return
         }
-        if (this.#budget.exhausted) {
+        // Only a connection that holds bytes waits: one whose frames all completed adds nothing to
+        // the budget, and making it wait let slow peers stall every honest connection.
+        if (this.#budget.exhausted && this.#reader.bufferedBytes > 0) {
           this.#router.counters.inc('tcp.budget_waits')
           await this.#budget.whenAvailable()
         }
@@ -207,7 +225,16 @@ export class TcpConnection implements Worker {
     }
   }
 
-  #armFrameTimer(): void {
+  /**
+   * Each frame gets frameTimeoutMs from its first byte. When a frame completed in this chunk, the
+   * partial one after it started in this chunk too, so its deadline starts now (keeping the old
+   * timer closed busy connections whose chunks kept ending inside a frame).
+   */
+  #armFrameTimer(frameCompleted: boolean): void {
+    if (frameCompleted && this.#frameTimer !== undefined) {
+      clearTimeout(this.#frameTimer)
+      this.#frameTimer = undefined
+    }
     if (this.#reader.inFrame) {
       if (this.#frameTimer === undefined) {
         this.#frameTimer = setTimeout(() => {

@@ -21,7 +21,9 @@ export interface FrameBody {
   readonly payload: Uint8Array
 }
 
-const utf8 = new TextDecoder('utf-8', { fatal: true })
+// ignoreBOM keeps a leading U+FEFF: by default the decoder strips it, which altered addresses and
+// let the 3-byte value EF BB BF decode to an empty one.
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true })
 
 export function encodedRouteLength(route: Route): number {
   let length = 1

@@ -7,6 +7,7 @@
 import { createConnection, createServer, type Server, type Socket } from 'node:net'
 import { type Address, TCP } from '../../runtime/address.js'
 import type { BufferBudget } from '../../runtime/buffer-budget.js'
+import { raceAbort } from '../../runtime/context.js'
 import { abortError, OckamError, throwIfAborted } from '../../runtime/errors.js'
 import type { Logger } from '../../runtime/log.js'
 import { RateLimitedLog } from '../../runtime/rate-limited-log.js'
@@ -158,21 +159,11 @@ export class TcpTransport implements Transport {
       dialing = this.#dial(address.value).finally(() => this.#dialing.delete(address.value))
       this.#dialing.set(address.value, dialing)
     }
+    // raceAbort removes its abort listener when the dial settles: a long-lived signal (a session
+    // retrying with backoff) used to keep one listener per attempt.
+    const signal = options.signal
     const connection =
-      options.signal === undefined
-        ? await dialing
-        : await Promise.race([
-            dialing,
-            new Promise<never>((_, reject) =>
-              options.signal?.addEventListener(
-                'abort',
-                () => reject(abortError(options.signal as AbortSignal, 'connect')),
-                {
-                  once: true,
-                },
-              ),
-            ),
-          ])
+      signal === undefined ? await dialing : await raceAbort(dialing, signal, () => abortError(signal, 'connect'))
     return connection.address
   }
 
