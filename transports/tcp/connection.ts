@@ -59,6 +59,11 @@ export class TcpConnection implements Worker {
   #frameTimer: NodeJS.Timeout | undefined
   #livenessTimer: NodeJS.Timeout | undefined
   #lastReadAt = Date.now()
+  /**
+   * True while the read loop waits on this node (a full mailbox, the buffer budget). The peer's
+   * heartbeats then sit unread in the kernel, so silence is ours, not the peer's.
+   */
+  #waitingLocally = false
   #lastWriteAt = Date.now()
   #closed = false
   bytesIn = 0
@@ -185,6 +190,7 @@ export class TcpConnection implements Worker {
         this.bytesIn += chunk.length
         const frames = this.#reader.push(chunk)
         this.#armFrameTimer(frames.length > 0)
+        this.#waitingLocally = true
         for (const body of frames) {
           await this.#deliver(body)
           if (this.#closed) return
@@ -195,6 +201,8 @@ export class TcpConnection implements Worker {
           this.#router.counters.inc('tcp.budget_waits')
           await this.#budget.whenAvailable()
         }
+        this.#waitingLocally = false
+        this.#lastReadAt = Date.now()
       }
       this.close()
     } catch (error) {
@@ -256,7 +264,7 @@ export class TcpConnection implements Worker {
 
   #checkLiveness(): void {
     const now = Date.now()
-    if (now - this.#lastReadAt >= this.#limits.idleTimeoutMs) {
+    if (!this.#waitingLocally && now - this.#lastReadAt >= this.#limits.idleTimeoutMs) {
       this.close(new OckamError('OCKAM_ERR_TCP_HEARTBEAT_MISSED', `nothing received for ${now - this.#lastReadAt} ms`))
       return
     }

@@ -218,6 +218,11 @@ export class TcpTransport implements Transport {
       this.#router.counters.inc('tcp.connect_failures')
       throw error
     }
+    if (this.#stopped) {
+      // stop() ran while we were connecting: it could not close what did not exist yet.
+      socket.destroy()
+      throw new OckamError('OCKAM_ERR_STOPPED', 'the TCP transport stopped while connecting')
+    }
     const connection = this.#adopt(socket, 'outbound', hostPort)
     this.#outbound.set(hostPort, connection)
     await connection.start()
