@@ -56,6 +56,17 @@ export const ERROR_CODES = {
   OCKAM_ERR_CRYPTO_AEAD_FAILED: 'authenticated decryption failed (wrong key, nonce, data or tag)',
   OCKAM_ERR_CRYPTO_INVALID_KEY: 'a key is malformed, of small order or non-canonical',
   OCKAM_ERR_CRYPTO_DH_FAILED: 'a Diffie-Hellman result was all zeros (small-order public key)',
+
+  // Noise: handshake state machine and the post-handshake transport (frame) cipher
+  OCKAM_ERR_NOISE_UNSUPPORTED: 'the Noise protocol name or cipher suite is not supported',
+  OCKAM_ERR_NOISE_MESSAGE_TOO_LARGE: 'a Noise message would exceed the maximum message size',
+  OCKAM_ERR_NOISE_MESSAGE_MALFORMED: 'a Noise handshake message or transport frame is truncated or malformed',
+  OCKAM_ERR_NOISE_DECRYPT_FAILED: 'a Noise message did not authenticate (tampered, forged or under another key)',
+  OCKAM_ERR_NOISE_HANDSHAKE_STATE: 'a handshake step was called out of turn, after the end, or after a failure',
+  OCKAM_ERR_NOISE_NONCE_EXHAUSTED: 'a cipher state has used its last nonce',
+  OCKAM_ERR_NOISE_REPLAY: 'a transport frame repeats an accepted nonce or is older than the replay window',
+  OCKAM_ERR_NOISE_NONCE_GAP: 'an ordered channel received a frame beyond the next nonce: a frame was lost',
+  OCKAM_ERR_NOISE_NONCE_TOO_FAR: 'a transport frame claims a nonce more than one rekey interval ahead',
 } as const
 
 export type OckamErrorCode = keyof typeof ERROR_CODES
