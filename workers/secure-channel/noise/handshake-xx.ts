@@ -13,7 +13,7 @@
  * "the handshake has failed"); every later call throws OCKAM_ERR_NOISE_HANDSHAKE_STATE. A
  * payload too large to write is refused before anything changes, so the caller may retry smaller.
  */
-import { OckamError } from '../../../runtime/errors.js'
+import { isOckamError, OckamError } from '../../../runtime/errors.js'
 import type { CryptoProvider, KeyPair } from '../../../runtime/trust/crypto/provider.js'
 import { NOISE_DH_BYTES, NOISE_MAX_MESSAGE_BYTES, NOISE_TAG_BYTES } from './constants.js'
 import type { NoiseSuite } from './suite.js'
@@ -279,7 +279,28 @@ class XXHandshakeState implements NoiseHandshake {
       remote = this.#re
     }
     if (local === undefined || remote === undefined) throw new OckamError('OCKAM_ERR_INTERNAL', `${token} without keys`)
-    this.#symmetric.mixKey(this.#provider.x25519(local.secretKey, remote))
+    this.#symmetric.mixKey(this.#dh(local.secretKey, remote))
+  }
+
+  /**
+   * The remote key is hostile input. The provider contract says a small-order key throws
+   * OCKAM_ERR_CRYPTO_DH_FAILED, but OpenSSL refuses the all-zero result itself with its own
+   * error, so anything untyped from the DH is reported as that failure too.
+   */
+  #dh(secretKey: Uint8Array, remote: Uint8Array): Uint8Array {
+    try {
+      return this.#provider.x25519(secretKey, remote)
+    } catch (cause) {
+      if (isOckamError(cause)) throw cause
+      throw new OckamError(
+        'OCKAM_ERR_CRYPTO_DH_FAILED',
+        `the peer's ${NOISE_DH_BYTES}-byte key was refused by X25519`,
+        {
+          cause,
+          hint: 'the peer is broken or hostile; abandon this handshake',
+        },
+      )
+    }
   }
 
   #wipe(): void {
