@@ -26,6 +26,7 @@ import {
   MAX_TRANSPORT_MESSAGE_BYTES_LIMIT,
   TRANSPORT_NONCE_BYTES,
 } from './constants.js'
+import { copyBytes } from './noise/bytes.js'
 import { noiseDecrypt, noiseEncrypt, noiseRekey } from './noise/cipher-state.js'
 import { NOISE_MAX_NONCE, NOISE_TAG_BYTES } from './noise/constants.js'
 import type { NoiseSuite } from './noise/suite.js'
@@ -124,7 +125,7 @@ function settingsOf(options: TransportCipherOptions): Settings {
   ) {
     throw invalid(`maxMessageBytes must be an integer in ${NOISE_TAG_BYTES}..${MAX_TRANSPORT_MESSAGE_BYTES_LIMIT}`)
   }
-  return { provider, suite, key: key.slice(), rekeyInterval, maxMessageBytes }
+  return { provider, suite, key: copyBytes(key), rekeyInterval, maxMessageBytes }
 }
 
 function stopped(): OckamError {

@@ -123,6 +123,20 @@ for (const provider of PROVIDERS) {
         assert.notDeepEqual(again.initiator.writeMessage(new Uint8Array(0)).subarray(0, 32), wire[0]!.subarray(0, 32))
       })
 
+      test('messages read from a reused Buffer are copied, not aliased', () => {
+        const { initiator, responder } = pair(provider, suite)
+        const pool = Buffer.alloc(1024)
+        for (let i = 0; i < 3; i += 1) {
+          const [writer, reader] = i % 2 === 0 ? [initiator, responder] : [responder, initiator]
+          const message = writer.writeMessage(bytes(`payload ${i}`))
+          pool.set(message, 5)
+          const payload = reader.readMessage(pool.subarray(5, 5 + message.length))
+          pool.fill(0xee)
+          assert.deepEqual(payload, bytes(`payload ${i}`))
+        }
+        assert.deepEqual(initiator.split().sendKey, responder.split().receiveKey)
+      })
+
       test('steps out of turn are refused with a typed error and change nothing', () => {
         const { initiator, responder } = pair(provider, suite)
         assert.equal(initiator.nextAction(), 'write')

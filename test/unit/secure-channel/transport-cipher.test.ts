@@ -146,6 +146,22 @@ for (const provider of PROVIDERS) {
         })
       }
 
+      test('Buffer keys and frames at odd offsets work and are never aliased or wiped', () => {
+        const key = Buffer.from(provider.randomBytes(32))
+        const keyBefore = Buffer.from(key)
+        const sender = createTransportSender({ provider, suite, key })
+        const receiver = createTransportReceiver({ provider, suite, key })
+        for (let n = 0; n < 70; n += 1) {
+          const frame = sender.seal(Buffer.from([n]))
+          const pooled = Buffer.concat([Buffer.alloc(3), frame]).subarray(3)
+          assert.deepEqual(receiver.open(pooled), Uint8Array.of(n))
+          pooled.fill(0)
+        }
+        sender.destroy()
+        receiver.destroy()
+        assert.deepEqual(key, keyBefore)
+      })
+
       test('ordered: a skipped frame is a typed gap error that changes nothing', () => {
         const { sender, receiver } = channel(provider, suite, 'ordered')
         receiver.open(sender.seal(Uint8Array.of(0)))

@@ -5,6 +5,7 @@
  */
 import { isOckamError, OckamError } from '../../../runtime/errors.js'
 import { AEAD_KEY_BYTES, type CryptoProvider } from '../../../runtime/trust/crypto/provider.js'
+import { copyBytes } from './bytes.js'
 import { NOISE_HASH_BYTES, NOISE_MAX_NONCE } from './constants.js'
 import { encodeNoiseNonce, type NoiseSuite, rekeyNonce } from './suite.js'
 
@@ -56,7 +57,7 @@ export function noiseDecrypt(
 /** Noise §4.2 REKEY(k): the first 32 bytes of ENCRYPT(k, 2^64-1, empty ad, 32 zero bytes). */
 export function noiseRekey(provider: CryptoProvider, suite: NoiseSuite, key: Uint8Array): Uint8Array {
   const sealed = provider.aeadSeal(suite.aead, key, rekeyNonce(), EMPTY, REKEY_PLAINTEXT)
-  return sealed.slice(0, NOISE_HASH_BYTES)
+  return copyBytes(sealed.subarray(0, NOISE_HASH_BYTES))
 }
 
 /**
@@ -80,7 +81,7 @@ export class CipherState {
     if (!(key instanceof Uint8Array) || key.length !== AEAD_KEY_BYTES) {
       throw new OckamError('OCKAM_ERR_CRYPTO_INVALID_KEY', `a Noise cipher key must be ${AEAD_KEY_BYTES} bytes`)
     }
-    this.#key = key.slice()
+    this.#key = copyBytes(key)
     this.#n = 0
   }
 
@@ -99,14 +100,14 @@ export class CipherState {
   }
 
   encryptWithAd(ad: Uint8Array, plaintext: Uint8Array): Uint8Array {
-    if (this.#key === undefined) return plaintext.slice()
+    if (this.#key === undefined) return copyBytes(plaintext)
     const out = noiseEncrypt(this.#provider, this.#suite, this.#key, this.#n, ad, plaintext)
     this.#n += 1
     return out
   }
 
   decryptWithAd(ad: Uint8Array, ciphertext: Uint8Array): Uint8Array {
-    if (this.#key === undefined) return ciphertext.slice()
+    if (this.#key === undefined) return copyBytes(ciphertext)
     const out = noiseDecrypt(this.#provider, this.#suite, this.#key, this.#n, ad, ciphertext)
     this.#n += 1
     return out

@@ -15,6 +15,7 @@
  */
 import { isOckamError, OckamError } from '../../../runtime/errors.js'
 import type { CryptoProvider, KeyPair } from '../../../runtime/trust/crypto/provider.js'
+import { concatBytes, copyBytes } from './bytes.js'
 import { NOISE_DH_BYTES, NOISE_MAX_MESSAGE_BYTES, NOISE_TAG_BYTES } from './constants.js'
 import type { NoiseSuite } from './suite.js'
 import { SymmetricState } from './symmetric-state.js'
@@ -123,7 +124,7 @@ class XXHandshakeState implements NoiseHandshake {
       publicKey: checkKey(options.staticKeyPair?.publicKey, 'the static public key'),
     }
     if (options.ephemeralSecretKey !== undefined) {
-      this.#injectedEphemeral = checkKey(options.ephemeralSecretKey, 'the ephemeral secret key').slice()
+      this.#injectedEphemeral = copyBytes(checkKey(options.ephemeralSecretKey, 'the ephemeral secret key'))
     }
     this.#symmetric = new SymmetricState(options.provider, options.suite)
     this.#symmetric.mixHash(options.prologue)
@@ -170,7 +171,7 @@ class XXHandshakeState implements NoiseHandshake {
       }
       parts.push(this.#symmetric.encryptAndHash(payload))
       this.#index += 1
-      return concatAll(parts)
+      return concatBytes(...parts)
     })
   }
 
@@ -198,7 +199,7 @@ class XXHandshakeState implements NoiseHandshake {
       let offset = 0
       for (const token of XX_MESSAGES[this.#index]!) {
         if (token === 'e') {
-          this.#re = message.slice(offset, offset + NOISE_DH_BYTES)
+          this.#re = copyBytes(message.subarray(offset, offset + NOISE_DH_BYTES))
           offset += NOISE_DH_BYTES
           this.#symmetric.mixHash(this.#re)
         } else if (token === 's') {
@@ -310,18 +311,6 @@ class XXHandshakeState implements NoiseHandshake {
     this.#injectedEphemeral?.fill(0)
     this.#injectedEphemeral = undefined
   }
-}
-
-function concatAll(parts: readonly Uint8Array[]): Uint8Array {
-  let length = 0
-  for (const part of parts) length += part.length
-  const out = new Uint8Array(length)
-  let offset = 0
-  for (const part of parts) {
-    out.set(part, offset)
-    offset += part.length
-  }
-  return out
 }
 
 /** A fresh XX handshake for one side; drive it with nextAction(), write/readMessage and split(). */

@@ -3,19 +3,13 @@
  * CipherState. HKDF is written out with HMAC-SHA256 exactly as Noise §4.3 defines it.
  */
 import type { CryptoProvider } from '../../../runtime/trust/crypto/provider.js'
+import { concatBytes } from './bytes.js'
 import { CipherState } from './cipher-state.js'
 import { NOISE_HASH_BYTES } from './constants.js'
 import type { NoiseSuite } from './suite.js'
 
 const EMPTY = new Uint8Array(0)
 const BYTE_1 = Uint8Array.of(1)
-
-function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
-  const out = new Uint8Array(a.length + b.length)
-  out.set(a, 0)
-  out.set(b, a.length)
-  return out
-}
 
 /** Noise §4.3 HKDF(chaining_key, input_key_material, num_outputs) for num_outputs 2 or 3. */
 export function noiseHkdf(
@@ -26,9 +20,9 @@ export function noiseHkdf(
 ): Uint8Array[] {
   const tempKey = provider.hmacSha256(chainingKey, inputKeyMaterial)
   const output1 = provider.hmacSha256(tempKey, BYTE_1)
-  const output2 = provider.hmacSha256(tempKey, concat(output1, Uint8Array.of(2)))
+  const output2 = provider.hmacSha256(tempKey, concatBytes(output1, Uint8Array.of(2)))
   if (outputs === 2) return [output1, output2]
-  return [output1, output2, provider.hmacSha256(tempKey, concat(output2, Uint8Array.of(3)))]
+  return [output1, output2, provider.hmacSha256(tempKey, concatBytes(output2, Uint8Array.of(3)))]
 }
 
 export interface SplitKeys {
@@ -69,7 +63,7 @@ export class SymmetricState {
   }
 
   mixHash(data: Uint8Array): void {
-    this.#h = this.#provider.sha256(concat(this.#h, data))
+    this.#h = this.#provider.sha256(concatBytes(this.#h, data))
   }
 
   /** MixKeyAndHash for psk tokens: not used by XX, kept so the state is the spec's whole object. */
