@@ -116,6 +116,16 @@ export const ERROR_CODES = {
   OCKAM_ERR_VAULT_KEY_NOT_FOUND: 'no vault key has that handle',
   OCKAM_ERR_VAULT_KEY_TYPE: 'the vault key has the wrong type for that operation',
   OCKAM_ERR_VAULT_CORRUPT: 'vault data in the state database is malformed or was tampered with',
+  // Noise: handshake state machine and the post-handshake transport (frame) cipher
+  OCKAM_ERR_NOISE_UNSUPPORTED: 'the Noise protocol name or cipher suite is not supported',
+  OCKAM_ERR_NOISE_MESSAGE_TOO_LARGE: 'a Noise message would exceed the maximum message size',
+  OCKAM_ERR_NOISE_MESSAGE_MALFORMED: 'a Noise handshake message or transport frame is truncated or malformed',
+  OCKAM_ERR_NOISE_DECRYPT_FAILED: 'a Noise message did not authenticate (tampered, forged or under another key)',
+  OCKAM_ERR_NOISE_HANDSHAKE_STATE: 'a handshake step was called out of turn, after the end, or after a failure',
+  OCKAM_ERR_NOISE_NONCE_EXHAUSTED: 'a cipher state has used its last nonce',
+  OCKAM_ERR_NOISE_REPLAY: 'a transport frame repeats an accepted nonce or is older than the replay window',
+  OCKAM_ERR_NOISE_NONCE_GAP: 'an ordered channel received a frame beyond the next nonce: a frame was lost',
+  OCKAM_ERR_NOISE_NONCE_TOO_FAR: 'a transport frame claims a nonce more than one rekey interval ahead',
 } as const
 
 export type OckamErrorCode = keyof typeof ERROR_CODES
