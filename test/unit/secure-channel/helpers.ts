@@ -1,13 +1,12 @@
 /**
  * Shared by the secure-channel tests: the providers every suite runs against, a provider that
- * counts calls, and the vector folder. Add the portable provider to PROVIDERS when it lands;
- * every test here then runs against both.
+ * counts calls, and the vector folder. Every test here runs against both providers.
  */
 import { resolve } from 'node:path'
-import { createNativeCryptoProvider } from '../../../runtime/trust/crypto/native.js'
+import { createNativeCryptoProvider, createPortableCryptoProvider } from '../../../runtime/trust/crypto/index.js'
 import type { CryptoProvider } from '../../../runtime/trust/crypto/provider.js'
 
-export const PROVIDERS: readonly CryptoProvider[] = [createNativeCryptoProvider()]
+export const PROVIDERS: readonly CryptoProvider[] = [createNativeCryptoProvider(), createPortableCryptoProvider()]
 
 /** The repo root is the working directory; CI clones the repo beside a copy of shared/. */
 export const VECTORS_DIR = resolve(process.cwd(), '../shared/vectors/noise')
