@@ -10,7 +10,7 @@ import { localOnly } from './access-control.js'
 import { type Address, addressKey, LOCAL } from './address.js'
 import { Context } from './context.js'
 import { type Counters, channels } from './diagnostics.js'
-import { OckamError, throwIfAborted } from './errors.js'
+import { isOckamError, OckamError, throwIfAborted } from './errors.js'
 import { DEFAULT_MAILBOX_CAPACITY } from './limits.js'
 import type { Logger } from './log.js'
 import { Mailbox } from './mailbox.js'
@@ -243,9 +243,14 @@ export class Router {
           try {
             await entry.worker.handleMessage(entry.context, message)
           } catch (error) {
+            // A peer can make a handler fail on purpose (a forwarder refusing a target), so these
+            // lines are rate-limited per worker and code like every other refusal.
             this.counters.inc('router.handler_errors')
-            this.log.warn(
-              { err: error, address: addressKey(entry.addresses[0] as Address) },
+            const address = addressKey(entry.addresses[0] as Address)
+            const code = isOckamError(error) ? error.code : 'OCKAM_ERR_INTERNAL'
+            this.#limitedLog.warn(
+              `handler:${address}:${code}`,
+              { err: error, code, address },
               'worker failed to handle a message',
             )
           }
