@@ -7,6 +7,14 @@ export function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
   return diff === 0
 }
 
+/**
+ * A fresh copy. `Buffer#slice` returns a view, not a copy, so `.slice()` on bytes that may be a
+ * Buffer (a pooled TCP read, a caller's key) would keep a window onto memory someone else reuses.
+ */
+export function copyBytes(bytes: Uint8Array): Uint8Array {
+  return new Uint8Array(bytes)
+}
+
 export function concatBytes(...parts: readonly Uint8Array[]): Uint8Array {
   let length = 0
   for (const part of parts) length += part.length

@@ -1,21 +1,5 @@
 /**
- * Byte helpers that never alias their input. `Buffer#slice` returns a view, not a copy, so
- * calling `.slice()` on bytes that may be a Buffer (a pooled TCP read, a caller's key) would keep
- * a window onto memory someone else reuses; these always copy into a fresh Uint8Array.
+ * Byte helpers of the Noise code: they never alias their input (see runtime/trust/bytes.ts, the
+ * one home of these helpers).
  */
-
-export function copyBytes(bytes: Uint8Array): Uint8Array {
-  return new Uint8Array(bytes)
-}
-
-export function concatBytes(...parts: readonly Uint8Array[]): Uint8Array {
-  let length = 0
-  for (const part of parts) length += part.length
-  const out = new Uint8Array(length)
-  let offset = 0
-  for (const part of parts) {
-    out.set(part, offset)
-    offset += part.length
-  }
-  return out
-}
+export { concatBytes, copyBytes } from '../../../runtime/trust/bytes.js'
