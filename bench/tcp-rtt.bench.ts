@@ -40,7 +40,10 @@ const knobs = benchKnobs()
 const PAYLOAD_SIZES = [1, 1024]
 const RTT_COUNT = knobs.count(5_000, 100)
 const RTT_WARMUP = knobs.count(500, 20)
-const RTT_MAX_MS = 4_000
+/** Round trips per path before switching to the next path within a round. */
+const RTT_BLOCK = knobs.count(500, 10)
+/** Wall-clock bound of one round (all paths). */
+const RTT_MAX_MS = 12_000
 const STREAM_COUNT = knobs.count(100_000, 2_000)
 const STREAM_WARMUP = knobs.count(10_000, 500)
 const STREAM_MAX_MS = 3_000
@@ -130,34 +133,62 @@ function rttOperation(client: Client, path: RttPath, size: number): () => Promis
   }
 }
 
-async function measureRtt(operation: () => Promise<unknown>, peer: Peer): Promise<RttResult> {
-  for (let i = 0; i < RTT_WARMUP; i++) await operation()
-  collectGarbage()
-  const samples = new Float64Array(RTT_COUNT)
+/** Samples of one path in one round, filled block by block. */
+class RttRound {
+  readonly samples = new Float64Array(RTT_COUNT)
+  count = 0
+  cpu = 0
+
+  result(): RttResult {
+    return { ...summarizeLatencies(this.samples, this.count), cpuPerOp: this.cpu / this.count }
+  }
+}
+
+/** Adds up to `limit` sequential round trips to `round`; stops early past `deadline`. */
+async function measureRttBlock(
+  operation: () => Promise<unknown>,
+  peer: Peer,
+  round: RttRound,
+  limit: number,
+  deadline: number,
+): Promise<void> {
   const peerCpu0 = await peer.cpuMicros()
   const cpu0 = cpuMicros()
-  const deadline = performance.now() + RTT_MAX_MS
-  let count = 0
-  while (count < RTT_COUNT) {
+  const end = Math.min(RTT_COUNT, round.count + limit)
+  while (round.count < end) {
     const t0 = performance.now()
     await operation()
     const t1 = performance.now()
-    samples[count++] = (t1 - t0) * 1000
+    round.samples[round.count++] = (t1 - t0) * 1000
     if (t1 > deadline) break
   }
-  const cpu = cpuMicros() - cpu0 + ((await peer.cpuMicros()) - peerCpu0)
-  const summary = summarizeLatencies(samples, count)
-  return { ...summary, cpuPerOp: cpu / count }
+  round.cpu += cpuMicros() - cpu0 + ((await peer.cpuMicros()) - peerCpu0)
 }
 
+/**
+ * Each round gives every path RTT_COUNT round trips, in blocks of RTT_BLOCK that alternate
+ * between the paths (order reversed every other round), so drift within a round hits every path
+ * alike and the per-round ratios pair like with like.
+ */
 async function benchRtt(client: Client, peer: Peer, size: number): Promise<Cell[][]> {
   const results = new Map<RttPath, RttResult[]>(RTT_PATHS.map((p) => [p, []]))
   const operations = new Map(RTT_PATHS.map((p) => [p, rttOperation(client, p, size)]))
-  for (let round = 0; round < knobs.rounds; round++) {
-    const order = round % 2 === 0 ? RTT_PATHS : [...RTT_PATHS].reverse()
-    for (const path of order) {
-      results.get(path)?.push(await measureRtt(operations.get(path) as () => Promise<unknown>, peer))
+  for (const path of RTT_PATHS) {
+    const operation = operations.get(path) as () => Promise<unknown>
+    for (let i = 0; i < RTT_WARMUP; i++) await operation()
+  }
+  for (let r = 0; r < knobs.rounds; r++) {
+    const order = r % 2 === 0 ? RTT_PATHS : [...RTT_PATHS].reverse()
+    const rounds = new Map(RTT_PATHS.map((p) => [p, new RttRound()]))
+    collectGarbage()
+    const deadline = performance.now() + RTT_MAX_MS
+    for (let done = 0; done < RTT_COUNT && performance.now() <= deadline; done += RTT_BLOCK) {
+      for (const path of order) {
+        const operation = operations.get(path) as () => Promise<unknown>
+        await measureRttBlock(operation, peer, rounds.get(path) as RttRound, RTT_BLOCK, deadline)
+      }
     }
+    for (const path of RTT_PATHS) results.get(path)?.push((rounds.get(path) as RttRound).result())
   }
   const raw = results.get('raw') ?? []
   return RTT_PATHS.map((path) => {
@@ -302,7 +333,7 @@ async function benchTopology(peer: Peer): Promise<void> {
     const rttRows: Cell[][] = []
     for (const size of PAYLOAD_SIZES) rttRows.push(...(await benchRtt(client, peer, size)))
     printTable(
-      `TCP round trip over loopback, ${where}; ${RTT_COUNT} sequential round trips per segment after ${RTT_WARMUP} warm-up, ≤ ${RTT_MAX_MS / 1000} s`,
+      `TCP round trip over loopback, ${where}; ${RTT_COUNT} sequential round trips per path and round, interleaved in blocks of ${RTT_BLOCK}, after ${RTT_WARMUP} warm-up; ≤ ${RTT_MAX_MS / 1000} s per round`,
       ['payload', 'path', 'p50 µs', 'p99 µs', 'mean µs', 'CPU µs/RT', 'p50 vs raw', 'p99 vs raw', 'CPU vs raw', 'n'],
       rttRows,
     )

@@ -1,4 +1,4 @@
-import { availableParallelism, cpus as cpus_ } from 'node:os'
+import { availableParallelism, cpus as cpus_, loadavg } from 'node:os'
 
 /**
  * Knobs shared by the benches, from the environment so `npm run bench` needs no arguments:
@@ -31,6 +31,8 @@ export function describeMachine(knobs: BenchKnobs): string {
     `${availableParallelism()} cpus (${cpus[0]?.model.trim() ?? 'unknown'})`,
     `${process.platform}/${process.arch}`,
     `${knobs.rounds} rounds`,
+    // Other work on the box skews everything; the 1-minute load says how much there was.
+    `load ${loadavg()[0]?.toFixed(2)} at start`,
     ...(knobs.quick ? ['QUICK (smoke run, figures not meaningful)'] : []),
   ]
   return parts.join(', ')
