@@ -286,3 +286,22 @@ test('a stored history or attestation changed outside ockam-runtime is refused, 
   assert.throws(() => identities.get('alice'), rejectsWith('OCKAM_ERR_STATE_RECORD_CORRUPT'))
   assert.throws(() => identities.list(), rejectsWith('OCKAM_ERR_STATE_RECORD_CORRUPT'))
 })
+
+test('with the vault on its own thread (a node): keys committed by the thread satisfy the foreign keys', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'ockam-identities-thread-'))
+  const stateDir = join(dir, 'home')
+  const store = openStateStore({ dir: stateDir })
+  const vault = await createVault({ mode: 'thread', stateDir, env: {} })
+  t.after(async () => {
+    await vault.close()
+    store.close()
+    rmSync(dir, { recursive: true, force: true })
+  })
+  const identities = createIdentitiesService({ db: store.db, vault })
+  const alice = await identities.ensureDefault()
+  const key = await identities.purposeKey(undefined, 'secure-channel')
+  const rotated = await identities.rotate()
+  assert.equal(rotated.identifier, alice.identifier)
+  await assert.rejects(vault.keyInfo(key.keyHandle), rejectsWith('OCKAM_ERR_VAULT_KEY_NOT_FOUND'))
+  assert.ok(vault.threadCalls > 0, 'the work went through the thread')
+})
