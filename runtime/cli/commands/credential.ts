@@ -205,6 +205,10 @@ export function registerCredentialCommands(program: Command, output: () => Outpu
           credential: decodeCredentialPresentation(row.presentation).fields,
         }))
       })
+      if (rows.length === 0 && output().format === 'text') {
+        process.stderr.write('no credentials kept: credential store adds one\n')
+        return
+      }
       const now = nowSeconds()
       output().data(
         rows.map(({ holder, row, credential: held }) => ({
