@@ -12,7 +12,7 @@ import { openStateStore } from '../../runtime/state/store.js'
 import { credentialToText } from '../../runtime/trust/credentials/text.js'
 import { createIdentitiesService } from '../../runtime/trust/identities/identities.js'
 import { createVault } from '../../runtime/trust/vault/create-vault.js'
-import { assertFails, type Home, scratchHome } from './trust-helpers.js'
+import { assertFails, createIdentities, type Home, scratchHome } from './trust-helpers.js'
 
 /**
  * In `home`'s state folder, in this process: identities `authority` and `member` created three
@@ -62,10 +62,9 @@ describe('credential validity on the command line', { concurrency: true }, () =>
 
   it('after the issuer rotates its old credentials stop verifying; an older issuer history is a rollback', async (t) => {
     const home = scratchHome(t)
-    await home.ok(['identity', 'create', 'authority'])
-    await home.ok(['identity', 'create', 'member'])
+    const created = await createIdentities(home, ['authority', 'member'])
     const oldHistory = join(home.dir, '..', 'authority-old.identity')
-    writeFileSync(oldHistory, await home.ok(['identity', 'show', 'authority', '--full']))
+    writeFileSync(oldHistory, created.authority?.exported as string)
     const before = await home.ok(['credential', 'issue', '--as', 'authority', '--for', 'member'])
     await home.ok(['identity', 'rotate', 'authority'])
 
@@ -80,8 +79,7 @@ describe('credential validity on the command line', { concurrency: true }, () =>
 
   it('store refuses a credential bound to an older change of its subject', async (t) => {
     const home = scratchHome(t)
-    await home.ok(['identity', 'create', 'authority'])
-    await home.ok(['identity', 'create', 'member'])
+    await createIdentities(home, ['authority', 'member'])
     const credential = await home.ok(['credential', 'issue', '--as', 'authority', '--for', 'member'])
     await home.ok(['identity', 'rotate', 'member'])
     assertFails(

@@ -10,7 +10,7 @@ import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, it } from 'node:test'
 import { CLI } from '../helpers/cli.js'
-import { assertFails, scratchHome } from './trust-helpers.js'
+import { assertFails, createIdentities, scratchHome } from './trust-helpers.js'
 
 interface CredentialJson {
   credential: string
@@ -41,11 +41,15 @@ describe('credentials between two state folders', { concurrency: true }, () => {
   it('issue for an exported member, verify with the exported authority (argument, file, stdin), store and list', async (t) => {
     const authority = scratchHome(t)
     const member = scratchHome(t)
-    const authorityId = await authority.ok(['identity', 'create', 'authority'])
-    const memberId = await member.ok(['identity', 'create'])
+    const [a, m] = await Promise.all([
+      createIdentities(authority, ['authority']),
+      createIdentities(member, ['default']),
+    ])
+    const authorityId = a.authority?.identifier as string
+    const memberId = m.default?.identifier as string
     const authorityFile = join(authority.dir, '..', 'authority.identity')
-    writeFileSync(authorityFile, `${await authority.ok(['identity', 'show', '--full'])}\n`)
-    const memberExported = await member.ok(['identity', 'show', '--full'])
+    writeFileSync(authorityFile, `${a.authority?.exported}\n`)
+    const memberExported = m.default?.exported as string
 
     const issued = await authority.json<CredentialJson>([
       'credential',
@@ -119,9 +123,8 @@ describe('credentials between two state folders', { concurrency: true }, () => {
 
   it('refusals: untrusted issuer, tampered credential, wrong folder for store, bad options', async (t) => {
     const home = scratchHome(t)
-    await home.ok(['identity', 'create', 'authority'])
-    await home.ok(['identity', 'create', 'other'])
-    const subject = await home.ok(['identity', 'create', 'member'])
+    const created = await createIdentities(home, ['authority', 'other', 'member'])
+    const subject = created.member?.identifier as string
     const credential = await home.ok([
       'credential',
       'issue',

@@ -4,6 +4,10 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { TestContext } from 'node:test'
+import { openStateStore } from '../../runtime/state/store.js'
+import { createIdentitiesService } from '../../runtime/trust/identities/identities.js'
+import { exportIdentity } from '../../runtime/trust/identity/text.js'
+import { createVault } from '../../runtime/trust/vault/create-vault.js'
 import { type CliResult, runCli } from '../helpers/cli.js'
 
 /** The CLI bound to a fresh OCKAM_RUNTIME_HOME (and no vault passphrase unless `env` sets one). */
@@ -52,4 +56,29 @@ export function assertFails(result: CliResult, code: string, exitCode = 1): stri
   assert.equal(lines.length, 1, result.stderr)
   assert.match(lines[0] as string, new RegExp(`^error: ${code}: `))
   return lines[0] as string
+}
+
+/**
+ * Creates identities in `home`'s state folder in this process (cheaper than one CLI process
+ * each; `identity create` itself is tested in identity.test.ts). Returns identifier and exported
+ * form by name.
+ */
+export async function createIdentities(
+  home: Home,
+  names: readonly string[],
+): Promise<Record<string, { identifier: string; exported: string }>> {
+  const store = openStateStore({ dir: home.dir })
+  const vault = await createVault({ mode: 'inline', stateDir: home.dir, env: {} })
+  try {
+    const identities = createIdentitiesService({ db: store.db, vault })
+    const out: Record<string, { identifier: string; exported: string }> = {}
+    for (const name of names) {
+      const created = await identities.create(name)
+      out[name] = { identifier: created.identifier, exported: exportIdentity(created.identity) }
+    }
+    return out
+  } finally {
+    await vault.close()
+    store.close()
+  }
 }
