@@ -11,6 +11,7 @@
  *   node dist/bench/verification.bench.js [--rounds N] [--time MS] [--batch N]
  */
 import assert from 'node:assert/strict'
+import { loadavg } from 'node:os'
 import { performance } from 'node:perf_hooks'
 import { parseArgs } from 'node:util'
 import { Bench } from 'tinybench'
@@ -199,8 +200,12 @@ async function main(): Promise<void> {
     },
   ]
 
+  const load = () =>
+    loadavg()
+      .map((n) => n.toFixed(2))
+      .join(' ')
   console.error(
-    `verification: ${rounds} rounds of ${timeMs} ms per variant, rotated order; Node ${process.version}; pool batches of ${batchSize}`,
+    `verification: ${rounds} rounds of ${timeMs} ms per variant, rotated order; Node ${process.version}; pool batches of ${batchSize}; load average ${load()}`,
   )
   const rows: Record<string, string>[] = []
   try {
@@ -232,6 +237,8 @@ async function main(): Promise<void> {
     for (const pool of pools.values()) await pool.stop()
   }
   console.table(rows)
+  // Other load on a 2-core machine caps what 2 pool threads can add: say how busy it was.
+  console.log(`load average at the end: ${load()}`)
   // The counter shows the pool variants really ran on threads, not inline.
   console.log(`pool tasks run on threads: ${counters.get('pool.tasks.threaded').toLocaleString('en-US')}`)
 }
