@@ -126,6 +126,20 @@ export const ERROR_CODES = {
   OCKAM_ERR_NOISE_REPLAY: 'a transport frame repeats an accepted nonce or is older than the replay window',
   OCKAM_ERR_NOISE_NONCE_GAP: 'an ordered channel received a frame beyond the next nonce: a frame was lost',
   OCKAM_ERR_NOISE_NONCE_TOO_FAR: 'a transport frame claims a nonce more than one rekey interval ahead',
+  // Named identities, stored purpose keys and credentials, stored policies, durations (trust CLI)
+  OCKAM_ERR_IDENTITY_NAME_INVALID: 'an identity name is empty, too long or has characters outside the allowed set',
+  OCKAM_ERR_IDENTITY_NAME_TAKEN: 'an identity with that name already exists in this state folder',
+  OCKAM_ERR_IDENTITY_NOT_FOUND: 'no identity with that name or identifier in this state folder',
+  OCKAM_ERR_IDENTITY_NO_DEFAULT: 'this state folder has no default identity yet',
+  OCKAM_ERR_IDENTITY_CONCURRENT_CHANGE: 'the identity was changed by another process during the operation',
+  OCKAM_ERR_STATE_RECORD_CORRUPT:
+    'a stored identity, attestation, credential or policy does not verify or parse (database modified outside ockam-runtime)',
+  OCKAM_ERR_IDENTITY_HISTORY_UNAVAILABLE:
+    'an identifier was given whose change history this state folder does not hold',
+  OCKAM_ERR_POLICY_TARGET_INVALID: 'a policy resource name or resource type is malformed or unknown',
+  OCKAM_ERR_POLICY_NOT_FOUND: 'no policy is stored for that resource or resource type',
+  OCKAM_ERR_DURATION_INVALID: 'a duration is not a whole number followed by s, m, h or d, or is out of range',
+  OCKAM_ERR_CLI_INPUT_UNREADABLE: 'a file (or standard input) named on the command line cannot be read',
 } as const
 
 export type OckamErrorCode = keyof typeof ERROR_CODES

@@ -2,8 +2,11 @@
 /** The `ockam-runtime` command. Each subcommand lives in commands/; errors become one line and an exit code. */
 import { Command, CommanderError } from 'commander'
 import { OckamError } from '../errors.js'
+import { registerCredentialCommands } from './commands/credential.js'
+import { registerIdentityCommands } from './commands/identity.js'
 import { registerMessageCommands } from './commands/message.js'
 import { registerNodeCommands } from './commands/node.js'
+import { registerPolicyCommands } from './commands/policy.js'
 import { registerStartCommand } from './commands/start.js'
 import { createOutput, EXIT_USAGE, type Output, reportError } from './output.js'
 import { VERSION } from './version.js'
@@ -19,6 +22,9 @@ export function buildProgram(): Command {
   registerNodeCommands(program, output)
   registerMessageCommands(program, output)
   registerStartCommand(program, output)
+  registerIdentityCommands(program, output)
+  registerCredentialCommands(program, output)
+  registerPolicyCommands(program, output)
   for (const command of program.commands) command.exitOverride()
   return program
 }

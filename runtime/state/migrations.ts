@@ -47,5 +47,68 @@ const vaultKeys: Migration = {
   },
 }
 
+const identitiesAndPolicies: Migration = {
+  version: 2,
+  name: 'named identities, purpose keys, held credentials and policies',
+  up(db) {
+    db.exec(`
+      -- The identities of this state folder, by name. history holds the exact change-history
+      -- bytes (runtime/trust/identity/change.ts), verified again whenever they are loaded;
+      -- key_handle is the vault key of the current primary key. At most one row is the default.
+      -- Times ending in _at are Unix milliseconds.
+      CREATE TABLE identities (
+        name TEXT PRIMARY KEY,
+        identifier TEXT NOT NULL UNIQUE CHECK (length(identifier) = 65 AND substr(identifier, 1, 1) = 'I'),
+        history BLOB NOT NULL CHECK (length(history) > 0),
+        key_handle TEXT NOT NULL UNIQUE REFERENCES vault_keys (handle) ON DELETE RESTRICT,
+        is_default INTEGER NOT NULL DEFAULT 0 CHECK (is_default IN (0, 1)),
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL
+      ) STRICT;
+      CREATE UNIQUE INDEX identities_single_default ON identities (is_default) WHERE is_default = 1;
+
+      -- One current purpose key per identity and purpose: the vault key and the attestation the
+      -- identity signed for it (runtime/trust/identity/purpose-key.ts). valid_from/valid_until
+      -- are the attested window, Unix seconds. A rotation of the identity deletes these rows
+      -- (their attestations bind the old latest change).
+      CREATE TABLE identity_purpose_keys (
+        identifier TEXT NOT NULL REFERENCES identities (identifier) ON DELETE CASCADE,
+        purpose TEXT NOT NULL CHECK (purpose IN ('secure-channel', 'credential-signing')),
+        key_handle TEXT NOT NULL UNIQUE REFERENCES vault_keys (handle) ON DELETE RESTRICT,
+        attestation BLOB NOT NULL,
+        valid_from INTEGER NOT NULL,
+        valid_until INTEGER NOT NULL,
+        created_at INTEGER NOT NULL,
+        PRIMARY KEY (identifier, purpose)
+      ) STRICT;
+
+      -- Credentials held by this folder's identities: the latest presentation per subject and
+      -- issuer (runtime/trust/credentials/credential.ts), as received. valid_from/valid_until
+      -- are the credential's window, Unix seconds.
+      CREATE TABLE held_credentials (
+        subject TEXT NOT NULL REFERENCES identities (identifier) ON DELETE CASCADE,
+        issuer TEXT NOT NULL CHECK (length(issuer) = 65 AND substr(issuer, 1, 1) = 'I'),
+        presentation BLOB NOT NULL CHECK (length(presentation) > 0),
+        valid_from INTEGER NOT NULL,
+        valid_until INTEGER NOT NULL,
+        stored_at INTEGER NOT NULL,
+        PRIMARY KEY (subject, issuer)
+      ) STRICT;
+
+      -- Access policies (runtime/trust/policy/), one per resource and one per resource type; the
+      -- resource's own policy wins over its type's. expression is the canonical text of
+      -- formatPolicy, so it always parses again.
+      CREATE TABLE policies (
+        target_kind TEXT NOT NULL CHECK (target_kind IN ('resource', 'resource-type')),
+        target TEXT NOT NULL CHECK (length(target) > 0),
+        expression TEXT NOT NULL CHECK (length(expression) > 0),
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL,
+        PRIMARY KEY (target_kind, target)
+      ) STRICT;
+    `)
+  },
+}
+
 /** Every migration this binary knows, in order. Other areas append theirs. */
-export const MIGRATIONS: readonly Migration[] = [vaultKeys]
+export const MIGRATIONS: readonly Migration[] = [vaultKeys, identitiesAndPolicies]
