@@ -5,6 +5,8 @@ import { OckamError } from '../errors.js'
 import { registerMessageCommands } from './commands/message.js'
 import { registerNodeCommands } from './commands/node.js'
 import { registerStartCommand } from './commands/start.js'
+import { registerStatusCommand } from './commands/status.js'
+import { registerTcpListenerCommands } from './commands/tcp-listener.js'
 import { createOutput, EXIT_USAGE, type Output, reportError } from './output.js'
 import { VERSION } from './version.js'
 
@@ -19,6 +21,8 @@ export function buildProgram(): Command {
   registerNodeCommands(program, output)
   registerMessageCommands(program, output)
   registerStartCommand(program, output)
+  registerStatusCommand(program, output)
+  registerTcpListenerCommands(program, output)
   for (const command of program.commands) command.exitOverride()
   return program
 }

@@ -30,6 +30,8 @@ export interface NodeHostOptions {
   readonly version?: string
   readonly kinds?: readonly AnyResourceKind[]
   readonly pool?: TaskPoolOptions
+  /** True when this process runs only this node, so `node stop` may SIGKILL it as a last resort. */
+  readonly dedicatedProcess?: boolean
   /** Called (once) when a control client asks the node to shut down. */
   readonly onShutdownRequest: () => void
 }
@@ -45,6 +47,8 @@ export interface HelloResult {
   readonly state: NodeHostState
   readonly startedAt: number
   readonly stateDir: string
+  /** The process runs this node only (a background node), not several (`start`). */
+  readonly dedicated: boolean
 }
 
 /** The `status` answer. */
@@ -106,6 +110,7 @@ export async function startNodeHost(options: NodeHostOptions): Promise<NodeHost>
     state,
     startedAt,
     stateDir: store.dir,
+    dedicated: options.dedicatedProcess === true,
   })
   const ready = (): { node: OckamNode; resources: ResourceManager } => {
     if (state !== 'ready' || node === undefined || resources === undefined) {

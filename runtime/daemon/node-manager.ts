@@ -5,6 +5,7 @@
  */
 import { VERSION } from '../cli/version.js'
 import { type ControlClient, createControlClient } from '../control/client.js'
+import { socketAnswers } from '../control/server.js'
 import { controlSocketLocation } from '../control/socket-path.js'
 import { isOckamError, OckamError } from '../errors.js'
 import { TCP_LISTENER_KIND, tcpListenerKind } from '../resources/kinds/tcp-listener.js'
@@ -276,9 +277,12 @@ export class NodeManager {
     } catch (error) {
       if (!isOckamError(error, 'OCKAM_ERR_NODE_NOT_RUNNING')) throw error
     }
+    // Stopped = the process is gone, or the node closed its control socket, the last step of
+    // its shutdown (after its ports); a `start` process hosting several nodes keeps running.
+    const socketPath = controlSocketLocation(this.stateDir, name).path
     const deadline = Date.now() + this.#stopTimeoutMs
     while (Date.now() < deadline) {
-      if (!processAlive(pid)) return false
+      if (!processAlive(pid) || !(await socketAnswers(socketPath))) return false
       await sleep(DEFAULT_NODE_EXIT_POLL_MS)
     }
     // Still there: SIGKILL only if the socket still answers with the same pid.
@@ -287,6 +291,12 @@ export class NodeManager {
       again = (await this.hello(name)).hello
     } catch {
       again = undefined
+    }
+    if (again !== undefined && again.pid === pid && !again.dedicated) {
+      throw new OckamError('OCKAM_ERR_NODE_STOP_FAILED', `node ${name} did not stop within ${this.#stopTimeoutMs} ms`, {
+        hint: `it runs inside a process with other nodes (ockam-runtime start, pid ${pid}); stop that process`,
+        data: { pid },
+      })
     }
     if (again === undefined || again.pid !== pid) {
       if (!processAlive(pid)) return false

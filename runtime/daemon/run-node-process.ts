@@ -58,7 +58,13 @@ export async function runNodeProcess(options: RunNodeProcessOptions): Promise<vo
     })
     let host: Awaited<ReturnType<typeof startNodeHost>>
     try {
-      host = await startNodeHost({ store, name: options.name, log, onShutdownRequest: () => requestStop() })
+      host = await startNodeHost({
+        store,
+        name: options.name,
+        log,
+        dedicatedProcess: true,
+        onShutdownRequest: () => requestStop(),
+      })
     } catch (error) {
       log.error({ err: error, event: 'node.start_failed' }, `node ${options.name} could not start`)
       throw error

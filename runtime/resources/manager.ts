@@ -105,6 +105,11 @@ export class ResourceManager {
       const spec = kind.validate(record.spec)
       entry.spec = spec
       entry.handle = await kind.start(this.#host, spec)
+      // A spec recorded unresolved (a config's port 0) is pinned now, so the next start binds the same port.
+      if (JSON.stringify(entry.handle.spec) !== JSON.stringify(spec)) {
+        this.#repository.update(this.#nodeName, kind.kind, record.name, entry.handle.spec)
+        entry.spec = entry.handle.spec
+      }
       this.#host.log.info(
         { event: 'resource.restored', kind: kind.kind, name: record.name },
         `restored ${kind.kind} ${record.name}`,
