@@ -282,7 +282,12 @@ export class NodeManager {
     const socketPath = controlSocketLocation(this.stateDir, name).path
     const deadline = Date.now() + this.#stopTimeoutMs
     while (Date.now() < deadline) {
-      if (!processAlive(pid) || !(await socketAnswers(socketPath))) return false
+      if (!processAlive(pid)) return false
+      if (!(await socketAnswers(socketPath))) {
+        // A background node exits right after; wait for it so `stop` returns with it gone.
+        while (hello.dedicated && processAlive(pid) && Date.now() < deadline) await sleep(DEFAULT_NODE_EXIT_POLL_MS)
+        return false
+      }
       await sleep(DEFAULT_NODE_EXIT_POLL_MS)
     }
     // Still there: SIGKILL only if the socket still answers with the same pid.
