@@ -237,7 +237,7 @@ test('an older binary refuses a newer database in one line', async (t) => {
 })
 
 test('a state path too long for a socket uses a short private fallback folder', async (t) => {
-  const { home, env } = tempHome(t)
+  const { home } = tempHome(t)
   const deep = join(home, 'x'.repeat(60), 'y'.repeat(60))
   mkdirSync(deep, { recursive: true, mode: 0o700 })
   const deepEnv = { OCKAM_RUNTIME_HOME: deep }
