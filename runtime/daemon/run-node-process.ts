@@ -70,13 +70,14 @@ export async function runNodeProcess(options: RunNodeProcessOptions): Promise<vo
       throw error
     }
     const listeners = tcpOf(host.node).listenAddresses()
-    await sendToParent({ type: 'ready', pid: process.pid, socket: host.socketPath })
-    if (process.connected) process.disconnect()
-    options.onReady?.({ pid: process.pid, socket: host.socketPath, listeners })
+    // Handlers before anyone learns we are ready: a SIGTERM right after must still drain.
     const signalled = new Promise<string>((resolve) => {
       process.once('SIGINT', () => resolve('SIGINT'))
       process.once('SIGTERM', () => resolve('SIGTERM'))
     })
+    await sendToParent({ type: 'ready', pid: process.pid, socket: host.socketPath })
+    if (process.connected) process.disconnect()
+    options.onReady?.({ pid: process.pid, socket: host.socketPath, listeners })
     const reason = await Promise.race([stopRequested, signalled])
     log.info({ event: 'node.stopping', reason }, `node ${options.name} stopping (${reason})`)
     // A second signal while draining means "now".

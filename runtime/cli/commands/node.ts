@@ -102,9 +102,11 @@ function runThrowawayNode(name: string, options: NodeCreateOptions, output: () =
   return (async () => {
     await instance.start()
     const listeners = tcpOf(instance).listenAddresses()
+    // Signal handlers before the data line: whoever reads it may send SIGTERM at once.
+    const stopped = runUntilSignal(() => instance.stop())
     log.info({ event: 'node.ready', listeners }, `node ${name} is ready`)
     output().data({ node: name, listeners }, () => `node ${name} listening on ${listeners.join(', ')}`)
-    const signal = await runUntilSignal(() => instance.stop())
+    const signal = await stopped
     log.info({ event: 'node.exit', signal }, `node ${name} stopped on ${signal}`)
   })()
 }

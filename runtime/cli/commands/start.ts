@@ -117,10 +117,14 @@ async function runConfig(
 ): Promise<void> {
   const manager = NodeManager.open()
   const hosts: NodeHost[] = []
+  let stopped = false
   const stopAll = async () => {
+    if (stopped) return
+    stopped = true
     for (const host of hosts.reverse()) await host.stop()
     manager.close()
   }
+  let serving: Promise<unknown> = Promise.resolve()
   try {
     // Refuse before changing anything: a background node of that name owns its resources.
     const running = new Set<string>()
@@ -180,6 +184,8 @@ async function runConfig(
       hosts.map((h) => h.node),
       out,
     )
+    // Signal handlers first: whoever reads the data line may send SIGTERM at once.
+    serving = runUntilSignal(stopAll)
     out.data({ nodes: hosts.map((h) => ({ name: h.name, listeners: tcpOf(h.node).listenAddresses() })), tryIt }, () =>
       tryIt === null ? 'topology is up' : `topology is up. Try it:\n  ${tryIt}`,
     )
@@ -188,7 +194,7 @@ async function runConfig(
     throw error
   }
   out.progress('running; press Ctrl-C to stop')
-  await runUntilSignal(stopAll)
+  await serving
 }
 
 /** Every node sends a message to every listening node's echo; returns a command to try. */
