@@ -4,7 +4,7 @@
  * a long state path gets a short socket; the systemd unit.
  */
 import assert from 'node:assert/strict'
-import { mkdirSync, readFileSync, statSync } from 'node:fs'
+import { chmodSync, mkdirSync, readFileSync, statSync, symlinkSync } from 'node:fs'
 import { join } from 'node:path'
 import { test } from 'node:test'
 import Database from 'better-sqlite3'
@@ -103,4 +103,18 @@ test('node service install writes a systemd user unit that runs the node in the 
   assert.match(unit, /^UMask=0077$/m)
   assert.match(unit, /^WantedBy=default\.target$/m)
   assert.match(result.enable, /systemctl --user enable --now ockam-runtime-node-svc\.service/)
+})
+
+test('a state folder open to others, or a symlink, is refused in one line before anything runs', async (t) => {
+  const { home, env } = tempHome(t)
+  mkdirSync(home, { mode: 0o700 })
+  chmodSync(home, 0o755)
+  const open = await runCli(['node', 'create', 'n1'], env)
+  oneLineError(open, 'OCKAM_ERR_STATE_DIR_PERMISSIONS')
+  assert.match(open.stderr, /chmod 700/)
+  chmodSync(home, 0o700)
+  const link = join(home, '..', 'link')
+  symlinkSync(home, link)
+  oneLineError(await runCli(['node', 'list'], { OCKAM_RUNTIME_HOME: link }), 'OCKAM_ERR_STATE_DIR_SYMLINK')
+  assert.deepEqual(await json(['node', 'list'], env), [], 'nothing was created by the refused commands')
 })
