@@ -140,6 +140,23 @@ export const ERROR_CODES = {
   OCKAM_ERR_POLICY_NOT_FOUND: 'no policy is stored for that resource or resource type',
   OCKAM_ERR_DURATION_INVALID: 'a duration is not a whole number followed by s, m, h or d, or is out of range',
   OCKAM_ERR_CLI_INPUT_UNREADABLE: 'a file (or standard input) named on the command line cannot be read',
+  // Nodes, control API and persistent resources
+  OCKAM_ERR_NODE_NOT_FOUND: 'no node has that name in this state folder',
+  OCKAM_ERR_NODE_ALREADY_EXISTS: 'a node with that name already exists in this state folder',
+  OCKAM_ERR_NODE_NOT_RUNNING: 'the node is not running',
+  OCKAM_ERR_NODE_ALREADY_RUNNING: 'the node is already running',
+  OCKAM_ERR_NODE_START_FAILED: 'a node process exited or timed out before it was ready',
+  OCKAM_ERR_NODE_STOP_FAILED: 'a node did not stop in time and could not be confirmed to be ours',
+  OCKAM_ERR_CONTROL_BAD_REQUEST: 'a control API request is malformed',
+  OCKAM_ERR_CONTROL_TOO_LARGE: 'a control API request or response is larger than the limit',
+  OCKAM_ERR_CONTROL_BAD_RESPONSE: 'a control API response is malformed',
+  OCKAM_ERR_CONTROL_UNKNOWN_METHOD: 'the node does not know that control API method',
+  OCKAM_ERR_CONTROL_VERSION_MISMATCH: 'the node runs another ockam-runtime version than this command',
+  OCKAM_ERR_CONTROL_ACCESS_DENIED: 'the control socket refused this user (owner-only)',
+  OCKAM_ERR_RESOURCE_UNKNOWN_KIND: 'no resource kind has that name',
+  OCKAM_ERR_RESOURCE_INVALID: 'a resource specification is malformed or too large',
+  OCKAM_ERR_RESOURCE_NOT_FOUND: 'the node has no resource of that kind and name',
+  OCKAM_ERR_RESOURCE_ALREADY_EXISTS: 'the node already has a resource of that kind and name',
 } as const
 
 export type OckamErrorCode = keyof typeof ERROR_CODES

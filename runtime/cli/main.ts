@@ -8,6 +8,8 @@ import { registerMessageCommands } from './commands/message.js'
 import { registerNodeCommands } from './commands/node.js'
 import { registerPolicyCommands } from './commands/policy.js'
 import { registerStartCommand } from './commands/start.js'
+import { registerStatusCommand } from './commands/status.js'
+import { registerTcpListenerCommands } from './commands/tcp-listener.js'
 import { createOutput, EXIT_USAGE, type Output, reportError } from './output.js'
 import { VERSION } from './version.js'
 
@@ -25,6 +27,8 @@ export function buildProgram(): Command {
   registerIdentityCommands(program, output)
   registerCredentialCommands(program, output)
   registerPolicyCommands(program, output)
+  registerStatusCommand(program, output)
+  registerTcpListenerCommands(program, output)
   for (const command of program.commands) command.exitOverride()
   return program
 }

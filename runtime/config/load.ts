@@ -33,7 +33,17 @@ export async function loadConfig(file: string = DEFAULT_CONFIG_FILE): Promise<Va
       hint: 'fix the error above; the file must `export default defineConfig({...})`',
     })
   }
-  return checkConfig(module.default, path)
+  return checkConfig(unwrapInterop(module.default), path)
+}
+
+/**
+ * A `.ts` file outside an ESM package (no `"type": "module"` above it) is compiled as CommonJS,
+ * and its `export default` arrives one level down as `{ default: … }` (plus `__esModule`).
+ */
+function unwrapInterop(value: unknown): unknown {
+  if (typeof value !== 'object' || value === null || !('default' in value)) return value
+  const keys = Object.keys(value).filter((k) => k !== '__esModule')
+  return keys.length === 1 ? (value as { default: unknown }).default : value
 }
 
 export function checkConfig(value: unknown, source: string): ValidConfig {

@@ -32,6 +32,15 @@ export const nodeSchema = z
     listen: hostPort.optional(),
     /** Start the forwarding service, allowed to dial these `host:port` targets. */
     forwardTo: z.array(hostPort).optional(),
+    /** More TCP listeners, by name: `{ public: '0.0.0.0:4100' }`. */
+    tcpListeners: z
+      .record(
+        z
+          .string()
+          .regex(/^[A-Za-z0-9_.-]{1,63}$/, 'listener names are 1-63 characters of letters, digits, ".", "_", "-"'),
+        hostPort,
+      )
+      .optional(),
   })
   .strict()
 

@@ -110,5 +110,38 @@ const identitiesAndPolicies: Migration = {
   },
 }
 
+const nodesAndResources: Migration = {
+  version: 3,
+  name: 'nodes and their persistent resources',
+  up(db) {
+    db.exec(`
+      -- The nodes of this state folder. settings is a JSON object (identity, forwardTo,
+      -- managedBy = the config file that declares the node). At most one row is the default
+      -- node, the one commands use when no --at/NAME is given. Times are Unix milliseconds.
+      CREATE TABLE nodes (
+        name TEXT PRIMARY KEY CHECK (length(name) BETWEEN 1 AND 63),
+        is_default INTEGER NOT NULL DEFAULT 0 CHECK (is_default IN (0, 1)),
+        settings TEXT NOT NULL CHECK (json_valid(settings)),
+        created_at INTEGER NOT NULL
+      ) STRICT;
+      CREATE UNIQUE INDEX nodes_single_default ON nodes (is_default) WHERE is_default = 1;
+
+      -- What each node should run (runtime/resources/): one row per resource, restored in
+      -- rowid order when the node starts. kind names a registered resource kind; spec is its
+      -- JSON specification, validated by the kind on every load (as resolved at creation:
+      -- a listener asked for port 0 records the port it got).
+      CREATE TABLE node_resources (
+        node TEXT NOT NULL REFERENCES nodes (name) ON DELETE CASCADE,
+        kind TEXT NOT NULL CHECK (length(kind) BETWEEN 1 AND 64),
+        name TEXT NOT NULL CHECK (length(name) BETWEEN 1 AND 255),
+        spec TEXT NOT NULL CHECK (json_valid(spec)),
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL,
+        PRIMARY KEY (node, kind, name)
+      ) STRICT;
+    `)
+  },
+}
+
 /** Every migration this binary knows, in order. Other areas append theirs. */
-export const MIGRATIONS: readonly Migration[] = [vaultKeys, identitiesAndPolicies]
+export const MIGRATIONS: readonly Migration[] = [vaultKeys, identitiesAndPolicies, nodesAndResources]

@@ -7,7 +7,7 @@ import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { test } from 'node:test'
 import { fileURLToPath } from 'node:url'
-import { CLI, runCli, spawnNode } from '../helpers/cli.js'
+import { CLI, runCli, spawnNode, tempHome } from '../helpers/cli.js'
 
 /** Temp folders inside the package, so a config can `import … from 'ockam-runtime'` (self-reference). */
 const PACKAGE_ROOT = fileURLToPath(new URL('../../../', import.meta.url))
@@ -101,6 +101,7 @@ test('start --check reports every mistake of a config with its path', async () =
 })
 
 test('start brings up a typed config, checks reachability, prints a working command and stops on SIGTERM', async (t) => {
+  const { env } = tempHome(t)
   const dir = tempDir()
   const file = join(dir, 'ockam.config.ts')
   writeFileSync(
@@ -112,11 +113,15 @@ export default defineConfig({
   nodes: { one: { listen: '127.0.0.1:0' }, two: { listen: '127.0.0.1:0', forwardTo: ['127.0.0.1:1'] }, three: {} },
 })\n`,
   )
-  const check = await runCli(['start', '--check', '--config', file])
+  const check = await runCli(['start', '--check', '--config', file], env)
   assert.equal(check.code, 0, check.stderr)
-  assert.match(check.stdout, /node two: listens on 127\.0\.0\.1:0, services echo, forward \(to 127\.0\.0\.1:1\)/)
+  assert.match(
+    check.stdout,
+    /node two \(create\): listens on 127\.0\.0\.1:0, services echo, forward \(to 127\.0\.0\.1:1\)/,
+  )
 
   const child: ChildProcess = spawn(process.execPath, [CLI, 'start', '--config', file], {
+    env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   })
   t.after(() => {
@@ -134,7 +139,7 @@ export default defineConfig({
     }
   }
   assert.ok(tryIt !== undefined, `no try-it line in ${output.join('\n')}`)
-  const reply = await runCli(tryIt.split(' '))
+  const reply = await runCli(tryIt.split(' '), env)
   assert.equal(reply.code, 0, reply.stderr)
   assert.equal(reply.stdout, 'hello\n')
   child.kill('SIGTERM')

@@ -5,6 +5,9 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process'
 import { once } from 'node:events'
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import type { TestContext } from 'node:test'
 import { fileURLToPath } from 'node:url'
@@ -99,4 +102,30 @@ export async function spawnNode(
   ])) as [string]
   const ready = JSON.parse(first) as { listeners: string[] }
   return { child, listeners: ready.listeners, lines, waitForLine }
+}
+
+/**
+ * A fresh state folder (OCKAM_RUNTIME_HOME) under os.tmpdir(), for one test. Teardown stops
+ * every node process recorded in it (by the pid its pid file names, only while its control
+ * socket still answers, as the CLI would) and removes the folder.
+ */
+export function tempHome(t: TestContext, prefix = 'ockam-home-'): { home: string; env: NodeJS.ProcessEnv } {
+  const root = mkdtempSync(join(tmpdir(), prefix))
+  const home = join(root, 'home')
+  const env = { OCKAM_RUNTIME_HOME: home }
+  t.after(async () => {
+    await runCli(['node', 'delete', '--all'], env).catch(() => undefined)
+    // Anything still alive (a test killed the CLI mid-way): pids from the pid files.
+    const nodesDir = join(home, 'nodes')
+    for (const name of existsSync(nodesDir) ? readdirSync(nodesDir) : []) {
+      try {
+        const { pid } = JSON.parse(readFileSync(join(nodesDir, name, 'node.pid'), 'utf8')) as { pid: number }
+        process.kill(pid, 'SIGKILL')
+      } catch {
+        // no pid file or already gone
+      }
+    }
+    rmSync(root, { recursive: true, force: true })
+  })
+  return { home, env }
 }

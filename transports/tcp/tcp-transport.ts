@@ -47,6 +47,8 @@ export interface ConnectionInfo {
   readonly bytesOut: number
   readonly writeBuffered: number
   readonly readBuffered: number
+  /** For inbound connections: the `host:port` of the listener that accepted it. */
+  readonly listener?: string
 }
 
 export class TcpTransport implements Transport {
@@ -64,6 +66,7 @@ export class TcpTransport implements Transport {
   readonly #connections = new Set<TcpConnection>()
   readonly #outbound = new Map<string, TcpConnection>()
   readonly #dialing = new Map<string, Promise<TcpConnection>>()
+  readonly #acceptedBy = new Map<TcpConnection, string>()
   #inboundCount = 0
   #stopped = false
 
@@ -91,7 +94,9 @@ export class TcpTransport implements Transport {
   /** Starts a listener; resolves with the bound `host:port` (useful with port 0). */
   async listen(hostPort: string): Promise<string> {
     const { host, port } = parseHostPort(hostPort)
-    const server = createServer({ noDelay: true, pauseOnConnect: false }, (socket) => this.#accept(socket))
+    // Set once bound: no connection is accepted before the listen callback has run.
+    let listenerKey = ''
+    const server = createServer({ noDelay: true, pauseOnConnect: false }, (socket) => this.#accept(socket, listenerKey))
     await new Promise<void>((resolve, reject) => {
       server.once('error', (cause: NodeJS.ErrnoException) => {
         reject(
@@ -114,10 +119,26 @@ export class TcpTransport implements Transport {
     if (bound === null || typeof bound === 'string')
       throw new OckamError('OCKAM_ERR_INTERNAL', 'listener has no address')
     const boundText = formatHostPort({ host: bound.address, port: bound.port })
+    listenerKey = boundText
     server.on('error', (error) => this.#log.error({ err: error, listener: boundText }, 'listener error'))
     this.#servers.set(boundText, server)
     this.#log.info({ event: 'tcp.listening', address: boundText }, `listening on ${boundText}`)
     return boundText
+  }
+
+  /**
+   * Stops one listener and closes the connections it accepted (a deleted listener leaves
+   * nothing behind). Resolves false if no listener has that bound address.
+   */
+  async unlisten(boundAddress: string): Promise<boolean> {
+    const server = this.#servers.get(boundAddress)
+    if (server === undefined) return false
+    this.#servers.delete(boundAddress)
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()))
+    for (const [connection, listener] of this.#acceptedBy) if (listener === boundAddress) connection.close()
+    await closed
+    this.#log.info({ event: 'tcp.unlistened', address: boundAddress }, `stopped listening on ${boundAddress}`)
+    return true
   }
 
   listenAddresses(): string[] {
@@ -125,15 +146,19 @@ export class TcpTransport implements Transport {
   }
 
   connections(): ConnectionInfo[] {
-    return [...this.#connections].map((c) => ({
-      address: c.address.value,
-      peer: c.peer,
-      direction: c.direction,
-      bytesIn: c.bytesIn,
-      bytesOut: c.bytesOut,
-      writeBuffered: c.writeBuffered,
-      readBuffered: c.readBuffered,
-    }))
+    return [...this.#connections].map((c) => {
+      const info = {
+        address: c.address.value,
+        peer: c.peer,
+        direction: c.direction,
+        bytesIn: c.bytesIn,
+        bytesOut: c.bytesOut,
+        writeBuffered: c.writeBuffered,
+        readBuffered: c.readBuffered,
+      }
+      const listener = this.#acceptedBy.get(c)
+      return listener === undefined ? info : { ...info, listener }
+    })
   }
 
   /** Bytes held for peers right now: partial inbound frames plus socket write buffers. */
@@ -234,7 +259,7 @@ export class TcpTransport implements Transport {
     return connection
   }
 
-  #accept(socket: Socket): void {
+  #accept(socket: Socket, listener: string): void {
     if (this.#stopped || this.#inboundCount >= this.#maxInbound) {
       this.#router.counters.inc('tcp.refused.OCKAM_ERR_TCP_TOO_MANY_CONNECTIONS')
       socket.destroy()
@@ -243,6 +268,7 @@ export class TcpTransport implements Transport {
     this.#inboundCount++
     const peer = formatHostPort({ host: socket.remoteAddress ?? '?', port: socket.remotePort ?? 0 })
     const connection = this.#adopt(socket, 'inbound', peer)
+    this.#acceptedBy.set(connection, listener)
     connection.start().catch((error: unknown) => {
       this.#log.error({ err: error, peer }, 'could not start an inbound connection')
       connection.close()
@@ -260,6 +286,7 @@ export class TcpTransport implements Transport {
       violations: this.#violations,
       onClosed: (closed) => {
         this.#connections.delete(closed)
+        this.#acceptedBy.delete(closed)
         if (closed.direction === 'inbound') this.#inboundCount--
         if (this.#outbound.get(closed.peer) === closed) this.#outbound.delete(closed.peer)
       },

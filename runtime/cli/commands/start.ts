@@ -1,16 +1,29 @@
 /**
- * `ockam-runtime start`: brings the topology of `ockam.config.ts` up in this process, checks
- * that every node reaches every listening node's echo, prints how to try it, and stops
- * gracefully on SIGINT/SIGTERM.
+ * `ockam-runtime start`: brings the topology of `ockam.config.ts` up in this process,
+ * idempotently. The config is reconciled into the state folder's registry first (declared
+ * nodes and resources created or kept, undeclared ones removed), then each node runs here with
+ * its control socket (so `status` and `node show` see it) and restores what the registry says.
+ * A node of the same name already running in the background is refused. `--check` prints the
+ * plan without changing anything. Stops gracefully on SIGINT/SIGTERM.
  */
+import { existsSync } from 'node:fs'
+import { join, resolve } from 'node:path'
 import type { Command } from 'commander'
 import { loadConfig } from '../../config/load.js'
 import type { ValidConfig } from '../../config/schema.js'
-import { createDefaultNode, tcpOf } from '../../defaults.js'
-import { OckamError } from '../../errors.js'
+import { type NodeHost, startNodeHost } from '../../daemon/node-host.js'
+import { NodeManager } from '../../daemon/node-manager.js'
+import { applyPlan, type ConfigPlan, type DesiredNode, planConfig } from '../../daemon/reconcile.js'
+import { tcpOf } from '../../defaults.js'
+import { ERROR_CODES, OckamError, type OckamErrorCode } from '../../errors.js'
 import { createLogger } from '../../log.js'
 import { formatMultiaddr, parseMultiaddr, parseRouteArgument } from '../../multiaddr.js'
 import type { OckamNode } from '../../node.js'
+import { defaultResourceKinds } from '../../resources/index.js'
+import { TCP_LISTENER_KIND } from '../../resources/kinds/tcp-listener.js'
+import { STATE_DB_FILE_NAME } from '../../state/constants.js'
+import { resolveStateDir } from '../../state/state-dir.js'
+import { openStateStore } from '../../state/store.js'
 import type { Output } from '../output.js'
 import { runUntilSignal } from '../run-until-signal.js'
 
@@ -20,13 +33,10 @@ interface StartOptions {
   check?: boolean
 }
 
-interface PlannedNode {
-  name: string
-  listen: string | null
-  forwardTo: string[]
-}
+/** The config's listener on a node is the `tcp-listener` resource named `listen`. */
+export const CONFIG_LISTENER_NAME = 'listen'
 
-function plan(config: ValidConfig, only: string | undefined): PlannedNode[] {
+function desiredNodes(config: ValidConfig, only: string | undefined, managedBy: string): DesiredNode[] {
   const names = Object.keys(config.nodes)
   if (only !== undefined && !names.includes(only)) {
     throw new OckamError('OCKAM_ERR_CONFIG_INVALID', `the config declares no node "${only}"`, {
@@ -37,17 +47,36 @@ function plan(config: ValidConfig, only: string | undefined): PlannedNode[] {
     .filter((name) => only === undefined || name === only)
     .map((name) => {
       const node = config.nodes[name] ?? {}
-      return { name, listen: node.listen ?? null, forwardTo: node.forwardTo ?? [] }
+      const resources = []
+      if (node.listen !== undefined) {
+        resources.push({ kind: TCP_LISTENER_KIND, name: CONFIG_LISTENER_NAME, spec: { address: node.listen } })
+      }
+      for (const [listener, address] of Object.entries(node.tcpListeners ?? {})) {
+        resources.push({ kind: TCP_LISTENER_KIND, name: listener, spec: { address } })
+      }
+      const forwardTo = node.forwardTo ?? []
+      return { name, settings: { managedBy, ...(forwardTo.length > 0 ? { forwardTo } : {}) }, resources }
     })
 }
 
-function describePlan(nodes: PlannedNode[]): string {
-  return nodes
-    .map(
-      (n) =>
-        `node ${n.name}: ${n.listen === null ? 'no listener' : `listens on ${n.listen}`}, services echo${n.forwardTo.length > 0 ? `, forward (to ${n.forwardTo.join(', ')})` : ''}`,
+function specText(spec: unknown): string {
+  const address = (spec as { address?: unknown } | null)?.address
+  return typeof address === 'string' ? address : JSON.stringify(spec)
+}
+
+function describePlan(plan: ConfigPlan, desired: readonly DesiredNode[]): string {
+  const lines: string[] = []
+  for (const node of plan.nodes) {
+    const wanted = desired.find((d) => d.name === node.name)
+    const listen = node.resources.find((r) => r.name === CONFIG_LISTENER_NAME && r.action !== 'remove')
+    const forwardTo = wanted?.settings.forwardTo ?? []
+    lines.push(
+      `node ${node.name} (${node.action}): ${listen === undefined ? 'no listener' : `listens on ${specText(listen.spec)}`}, services echo${forwardTo.length > 0 ? `, forward (to ${forwardTo.join(', ')})` : ''}`,
     )
-    .join('\n')
+    for (const r of node.resources) lines.push(`  ${r.action} ${r.kind} ${r.name} ${specText(r.spec)}`)
+  }
+  for (const name of plan.removeNodes) lines.push(`node ${name} (remove: no longer declared)`)
+  return lines.join('\n')
 }
 
 export function registerStartCommand(program: Command, output: () => Output): void {
@@ -60,42 +89,112 @@ export function registerStartCommand(program: Command, output: () => Output): vo
     .action(async (options: StartOptions) => {
       const out = output()
       const config = await loadConfig(options.config)
-      const planned = plan(config, options.node)
+      const managedBy = resolve(options.config)
+      const desired = desiredNodes(config, options.node, managedBy)
+      const kinds = defaultResourceKinds()
+      const planOptions = { managedBy, kinds, removeUndeclaredNodes: options.node === undefined }
       if (options.check === true) {
-        out.data({ valid: true, nodes: planned }, () => `${options.config} is valid. Plan:\n${describePlan(planned)}`)
+        // Read the registry if there is one; never create a state folder just to print a plan.
+        const stateDir = resolveStateDir()
+        const existing = existsSync(join(stateDir, STATE_DB_FILE_NAME)) ? openStateStore({ dir: stateDir }) : undefined
+        try {
+          const plan = planConfig(existing?.db, desired, planOptions)
+          out.data({ valid: true, ...plan }, () => `${options.config} is valid. Plan:\n${describePlan(plan, desired)}`)
+        } finally {
+          existing?.close()
+        }
         return
       }
-      const level = config.logging?.level ?? 'info'
-      const started: OckamNode[] = []
-      const stopAll = async () => {
-        for (const node of started.reverse()) await node.stop()
-      }
-      try {
-        for (const entry of planned) {
-          out.progress(`starting node ${entry.name}…`)
-          const node = createDefaultNode({
-            name: entry.name,
-            listen: entry.listen === null ? [] : [entry.listen],
-            forwardTo: entry.forwardTo,
-            pool: config.pools?.crypto ?? {},
-            log: createLogger({ name: entry.name, level }),
-          })
-          await node.start()
-          started.push(node)
-          const listeners = tcpOf(node).listenAddresses()
-          out.progress(`✔ node ${entry.name} up${listeners.length > 0 ? ` on ${listeners.join(', ')}` : ''}`)
-        }
-        const tryIt = await checkReachability(started, out)
-        out.data({ nodes: started.map((n) => ({ name: n.name, listeners: tcpOf(n).listenAddresses() })), tryIt }, () =>
-          tryIt === null ? 'topology is up' : `topology is up. Try it:\n  ${tryIt}`,
-        )
-      } catch (error) {
-        await stopAll()
-        throw error
-      }
-      out.progress('running; press Ctrl-C to stop')
-      await runUntilSignal(stopAll)
+      await runConfig(config, desired, planOptions, out)
     })
+}
+
+async function runConfig(
+  config: ValidConfig,
+  desired: readonly DesiredNode[],
+  planOptions: Parameters<typeof planConfig>[2],
+  out: Output,
+): Promise<void> {
+  const manager = NodeManager.open()
+  const hosts: NodeHost[] = []
+  let stopped = false
+  const stopAll = async () => {
+    if (stopped) return
+    stopped = true
+    for (const host of hosts.reverse()) await host.stop()
+    manager.close()
+  }
+  let serving: Promise<unknown> = Promise.resolve()
+  try {
+    // Refuse before changing anything: a background node of that name owns its resources.
+    const running = new Set<string>()
+    for (const node of desired) {
+      if (manager.nodes.get(node.name) !== undefined && (await manager.hello(node.name)).hello !== undefined)
+        running.add(node.name)
+    }
+    const plan = planConfig(manager.store.db, desired, planOptions)
+    for (const name of plan.removeNodes) {
+      if ((await manager.hello(name)).hello !== undefined) running.add(name)
+    }
+    if (running.size > 0) {
+      const names = [...running].join(', ')
+      throw new OckamError('OCKAM_ERR_NODE_ALREADY_RUNNING', `node ${names} already runs in the background`, {
+        hint: `stop it first (ockam-runtime node stop ${[...running][0]}), or start the other nodes with --node NAME`,
+        data: { nodes: [...running] },
+      })
+    }
+    applyPlan(manager.store.db, plan, desired)
+    for (const name of plan.removeNodes) out.progress(`✔ node ${name} removed (no longer declared)`)
+    const level = config.logging?.level ?? 'info'
+    for (const node of plan.nodes) {
+      out.progress(`starting node ${node.name}…`)
+      for (const r of node.resources.filter((r) => r.action === 'remove')) {
+        out.progress(`  ✔ removed ${r.kind} ${r.name} (no longer declared)`)
+      }
+      const host = await startNodeHost({
+        store: manager.store,
+        name: node.name,
+        log: createLogger({ name: node.name, level }),
+        pool: config.pools?.crypto ?? {},
+        onShutdownRequest: () => {
+          // `node stop NAME` from another terminal stops that node only.
+          host.stop().catch(() => {})
+        },
+      })
+      hosts.push(host)
+      const failed = host.restored.find((r) => r.state === 'failed')
+      if (failed?.error !== undefined) {
+        const code = Object.hasOwn(ERROR_CODES, failed.error.code)
+          ? (failed.error.code as OckamErrorCode)
+          : 'OCKAM_ERR_NODE_START_FAILED'
+        throw new OckamError(
+          code,
+          `node ${node.name}: ${failed.kind} ${failed.name}: ${failed.error.message}`,
+          failed.error.hint === undefined ? {} : { hint: failed.error.hint },
+        )
+      }
+      for (const r of host.restored) {
+        const planned = node.resources.find((p) => p.kind === r.kind && p.name === r.name)
+        out.progress(`  ✔ ${r.kind} ${r.name} on ${specText(r.summary)} (${planned?.action ?? 'keep'})`)
+      }
+      const listeners = tcpOf(host.node).listenAddresses()
+      out.progress(`✔ node ${node.name} up${listeners.length > 0 ? ` on ${listeners.join(', ')}` : ''}`)
+    }
+    const tryIt = await checkReachability(
+      hosts.map((h) => h.node),
+      out,
+    )
+    // Signal handlers first: whoever reads the data line may send SIGTERM at once.
+    serving = runUntilSignal(stopAll)
+    out.data({ nodes: hosts.map((h) => ({ name: h.name, listeners: tcpOf(h.node).listenAddresses() })), tryIt }, () =>
+      tryIt === null ? 'topology is up' : `topology is up. Try it:\n  ${tryIt}`,
+    )
+  } catch (error) {
+    await stopAll()
+    throw error
+  }
+  out.progress('running; press Ctrl-C to stop')
+  await serving
 }
 
 /** Every node sends a message to every listening node's echo; returns a command to try. */

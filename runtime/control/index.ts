@@ -1,0 +1,5 @@
+export * from './client.js'
+export * from './constants.js'
+export * from './protocol.js'
+export * from './server.js'
+export * from './socket-path.js'

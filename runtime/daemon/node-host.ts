@@ -1,0 +1,225 @@
+/**
+ * Runs one registered node in this process: claims its control socket, starts the node,
+ * restores its recorded resources, then writes its pid file. Used by background node processes
+ * (`node start NAME --foreground`, spawned detached by `node create`/`node start`) and by
+ * `start` for the nodes of a config. Stopping drains in reverse and closes the control socket
+ * last, so `node stop` can still confirm the pid while the node drains.
+ */
+import { VERSION } from '../cli/version.js'
+import { CONTROL_PROTOCOL_VERSION } from '../control/constants.js'
+import { createControlServer } from '../control/server.js'
+import { controlSocketLocation, ensureSocketDir } from '../control/socket-path.js'
+import { createDefaultNode, tcpOf } from '../defaults.js'
+import { OckamError } from '../errors.js'
+import type { Logger } from '../log.js'
+import type { OckamNode } from '../node.js'
+import type { TaskPoolOptions } from '../pool/task-pool.js'
+import { defaultResourceKinds } from '../resources/index.js'
+import { ResourceManager } from '../resources/manager.js'
+import { createResourceRepository } from '../resources/repository.js'
+import type { AnyResourceKind, ResourceInfo } from '../resources/types.js'
+import type { StateStore } from '../state/store.js'
+import { countIdentities } from './identities.js'
+import { ensureNodeDir, nodeFiles, removePidFile, writePidFile } from './node-files.js'
+import { createNodeRepository, type NodeRecord } from './node-repository.js'
+
+export interface NodeHostOptions {
+  readonly store: StateStore
+  readonly name: string
+  readonly log: Logger
+  readonly version?: string
+  readonly kinds?: readonly AnyResourceKind[]
+  readonly pool?: TaskPoolOptions
+  /** True when this process runs only this node, so `node stop` may SIGKILL it as a last resort. */
+  readonly dedicatedProcess?: boolean
+  /** Called (once) when a control client asks the node to shut down. */
+  readonly onShutdownRequest: () => void
+}
+
+export type NodeHostState = 'starting' | 'ready' | 'stopping'
+
+/** The `hello` answer: enough to identify a node process before signalling it. */
+export interface HelloResult {
+  readonly name: string
+  readonly pid: number
+  readonly version: string
+  readonly protocol: number
+  readonly state: NodeHostState
+  readonly startedAt: number
+  readonly stateDir: string
+  /** The process runs this node only (a background node), not several (`start`). */
+  readonly dedicated: boolean
+}
+
+/** The `status` answer. */
+export interface NodeStatusResult extends HelloResult {
+  readonly uptimeMs: number
+  readonly identity: string | null
+  readonly identities: number | null
+  readonly listeners: string[]
+  readonly connections: {
+    readonly inbound: number
+    readonly outbound: number
+    readonly bytesIn: number
+    readonly bytesOut: number
+  }
+  readonly counters: Record<string, number>
+  readonly resources: ResourceInfo[]
+}
+
+export interface NodeHost {
+  readonly name: string
+  readonly node: OckamNode
+  readonly resources: ResourceManager
+  readonly socketPath: string
+  /** Resources as restored at start (with failures). */
+  readonly restored: readonly ResourceInfo[]
+  status(): NodeStatusResult
+  /** Idempotent. */
+  stop(): Promise<void>
+}
+
+function requireString(params: Record<string, unknown>, key: string, optional = false): string | undefined {
+  const value = params[key]
+  if (value === undefined && optional) return undefined
+  if (typeof value !== 'string' || value.length === 0 || value.length > 255) {
+    throw new OckamError('OCKAM_ERR_CONTROL_BAD_REQUEST', `"${key}" must be a string of 1 to 255 characters`)
+  }
+  return value
+}
+
+export async function startNodeHost(options: NodeHostOptions): Promise<NodeHost> {
+  const { store, name, log } = options
+  const version = options.version ?? VERSION
+  const record: NodeRecord = createNodeRepository(store.db).require(name)
+  const files = nodeFiles(store.dir, name)
+  ensureNodeDir(files)
+  const location = controlSocketLocation(store.dir, name)
+  ensureSocketDir(location)
+  const startedAt = Date.now()
+  let state: NodeHostState = 'starting'
+  let node: OckamNode | undefined
+  let resources: ResourceManager | undefined
+  let shutdownAsked = false
+
+  const hello = (): HelloResult => ({
+    name,
+    pid: process.pid,
+    version,
+    protocol: CONTROL_PROTOCOL_VERSION,
+    state,
+    startedAt,
+    stateDir: store.dir,
+    dedicated: options.dedicatedProcess === true,
+  })
+  const ready = (): { node: OckamNode; resources: ResourceManager } => {
+    if (state !== 'ready' || node === undefined || resources === undefined) {
+      throw new OckamError('OCKAM_ERR_NOT_STARTED', `node ${name} is ${state}`, { hint: 'try again in a moment' })
+    }
+    return { node, resources }
+  }
+  const status = (): NodeStatusResult => {
+    const live = ready()
+    const tcp = tcpOf(live.node)
+    const connections = { inbound: 0, outbound: 0, bytesIn: 0, bytesOut: 0 }
+    for (const c of tcp.connections()) {
+      connections[c.direction]++
+      connections.bytesIn += c.bytesIn
+      connections.bytesOut += c.bytesOut
+    }
+    return {
+      ...hello(),
+      uptimeMs: Date.now() - startedAt,
+      identity: record.settings.identity ?? null,
+      identities: countIdentities(store.db),
+      listeners: tcp.listenAddresses(),
+      connections,
+      counters: live.node.counters.snapshot(),
+      resources: live.resources.list(),
+    }
+  }
+
+  const control = createControlServer({
+    path: location.path,
+    version,
+    nodeName: name,
+    log,
+    handlers: {
+      hello: () => hello(),
+      shutdown: () => {
+        if (!shutdownAsked) {
+          shutdownAsked = true
+          // After this answer is written: the client learns the node heard it.
+          setImmediate(options.onShutdownRequest)
+        }
+        return { stopping: true, pid: process.pid }
+      },
+      status: () => status(),
+      'resource.list': (params) => ready().resources.list(requireString(params, 'kind', true)),
+      'resource.create': (params) =>
+        ready().resources.create(
+          requireString(params, 'kind') as string,
+          params.spec,
+          requireString(params, 'name', true),
+        ),
+      'resource.delete': async (params) => {
+        await ready().resources.delete(requireString(params, 'kind') as string, requireString(params, 'name') as string)
+        return { deleted: true }
+      },
+    },
+  })
+
+  const stopAll = async () => {
+    await resources?.stopAll()
+    await node?.stop()
+    removePidFile(files, process.pid)
+    await control.stop()
+  }
+
+  await control.start()
+  let restored: ResourceInfo[]
+  try {
+    node = createDefaultNode({
+      name,
+      forwardTo: record.settings.forwardTo ?? [],
+      ...(options.pool === undefined ? {} : { pool: options.pool }),
+      log,
+    })
+    await node.start()
+    resources = new ResourceManager({
+      nodeName: name,
+      host: { node, log, store },
+      kinds: options.kinds ?? defaultResourceKinds(),
+      repository: createResourceRepository(store.db),
+    })
+    restored = await resources.restore()
+    writePidFile(files, { pid: process.pid, startedAt, version })
+  } catch (error) {
+    await stopAll()
+    throw error
+  }
+  state = 'ready'
+  log.info(
+    { event: 'node.ready', socket: location.path, listeners: tcpOf(node).listenAddresses() },
+    `node ${name} is ready`,
+  )
+
+  const started = node
+  const manager = resources
+  let stopping: Promise<void> | undefined
+  return {
+    name,
+    node: started,
+    resources: manager,
+    socketPath: location.path,
+    restored,
+    status,
+    stop() {
+      if (stopping === undefined) {
+        state = 'stopping'
+        stopping = stopAll()
+      }
+      return stopping
+    },
+  }
+}

@@ -1,0 +1,20 @@
+export * from './constants.js'
+export { TCP_LISTENER_KIND, type TcpListenerSpec, tcpListenerKind } from './kinds/tcp-listener.js'
+export { ResourceManager, type ResourceManagerOptions } from './manager.js'
+export { createResourceRepository, type ResourceRecord, type ResourceRepository } from './repository.js'
+export type {
+  AnyResourceKind,
+  ResourceHandle,
+  ResourceHost,
+  ResourceInfo,
+  ResourceKind,
+  ResourceState,
+} from './types.js'
+
+import { tcpListenerKind } from './kinds/tcp-listener.js'
+import type { AnyResourceKind } from './types.js'
+
+/** Every kind a node can restore. New kinds (secure channels, outlets, inlets, relays) add a line. */
+export function defaultResourceKinds(): AnyResourceKind[] {
+  return [tcpListenerKind()]
+}
