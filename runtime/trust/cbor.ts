@@ -101,7 +101,12 @@ function checkEncodable(value: unknown, depth: number): void {
 /** Encodes a value in deterministic CBOR (RFC 8949 §4.2.1: shortest forms, bytewise-sorted map keys). */
 export function encodeCbor(value: CborValue): Uint8Array {
   checkEncodable(value, 0)
-  return cborgEncode(value, rfc8949EncodeOptions)
+  const encoded = cborgEncode(value, rfc8949EncodeOptions)
+  // cborg hands back a Buffer for larger outputs on Node; callers get one type (plain
+  // Uint8Array, as everywhere in the trust libraries), a view with no copy.
+  return Object.getPrototypeOf(encoded) === Uint8Array.prototype
+    ? encoded
+    : new Uint8Array(encoded.buffer, encoded.byteOffset, encoded.byteLength)
 }
 
 function readArgument(bytes: Uint8Array, pos: number, size: number): number {

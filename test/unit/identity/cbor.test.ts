@@ -239,3 +239,17 @@ test('random bytes decode or fail with a typed CBOR error (fast-check)', () => {
     { numRuns: 1000 },
   )
 })
+
+// Regression (fast-check seed 1850939031): cborg returned a Buffer for this 129-byte map, so a
+// re-encoding compared unequal to the Uint8Array it came from.
+test('encodeCbor always returns a plain Uint8Array, also for outputs cborg builds as a Buffer', () => {
+  const bytes = Uint8Array.from(
+    Buffer.from(
+      'a46be0a080f0908080f09080803b000000010000000070f0908080f0908080f0908080f09080801b000000010000000074f0908080f0908080f0908080f0908080f09080803b00000001000000007828f0908080f0908080f0908080f0908080f0908080f0908080f0908080f0908080f0908080f09080803b0000000100000000',
+      'hex',
+    ),
+  )
+  const encoded = encodeCbor(decodeCbor(bytes))
+  assert.equal(Object.getPrototypeOf(encoded), Uint8Array.prototype)
+  assert.deepEqual(encoded, bytes)
+})
