@@ -14,6 +14,27 @@ export interface VaultKeyInfo {
   readonly createdAt: number
 }
 
+/** Which side of a Noise handshake the vault plays. */
+export type VaultHandshakeRole = 'initiator' | 'responder'
+
+/** A handshake message read inside the vault: its decrypted payload, and the peer's static key once known. */
+export interface VaultHandshakeMessage {
+  readonly payload: Uint8Array
+  /** The peer's X25519 static public key, as the handshake authenticated it (initiator: from message 2). */
+  readonly remoteStaticPublicKey?: Uint8Array
+}
+
+/**
+ * What leaves the vault when a handshake ends: the transport keys (bulk AEAD runs on the event
+ * loop, DESIGN §4), the handshake hash and the peer's static key. No static or ephemeral secret.
+ */
+export interface VaultHandshakeKeys {
+  readonly sendKey: Uint8Array
+  readonly receiveKey: Uint8Array
+  readonly handshakeHash: Uint8Array
+  readonly remoteStaticPublicKey: Uint8Array
+}
+
 /**
  * The operations of a vault, synchronous, as the vault's own thread (or an inline vault) runs
  * them. Every method takes and returns structured-cloneable values only, because in thread mode
@@ -32,6 +53,23 @@ export interface VaultOperations {
   dh(handle: string, peerPublicKey: Uint8Array): Uint8Array
   /** Deletes the key; false when there was no such key. */
   deleteKey(handle: string): boolean
+  /**
+   * Starts a Noise XX handshake whose static key is the X25519 key behind `staticKeyHandle` and
+   * returns its id. `protocolName` is a full Noise protocol name (see noiseSuiteByName). At most
+   * DEFAULT_VAULT_MAX_HANDSHAKES run at once (OCKAM_ERR_VAULT_TOO_MANY_HANDSHAKES beyond); each
+   * lives at most DEFAULT_VAULT_HANDSHAKE_TTL_MS.
+   */
+  handshakeStart(staticKeyHandle: string, role: VaultHandshakeRole, protocolName: string, prologue: Uint8Array): string
+  /** Writes the next handshake message around `payload` (sealed once the handshake has a key). */
+  handshakeWrite(id: string, payload: Uint8Array): Uint8Array
+  /** Reads the next handshake message; a message that fails ends the handshake. */
+  handshakeRead(id: string, message: Uint8Array): VaultHandshakeMessage
+  /** After the three messages: the transport keys. The handshake is then forgotten and its secrets wiped. */
+  handshakeSplit(id: string): VaultHandshakeKeys
+  /** Forgets a handshake and wipes its secrets; false when there was none with that id. */
+  handshakeAbort(id: string): boolean
+  /** Handshakes in progress (a gauge: lets tests see that none leaked). */
+  handshakeCount(): number
 }
 
 /** The names of VaultOperations, at run time: the inline and thread vaults are built from this list. */
@@ -43,6 +81,12 @@ export const VAULT_OPERATIONS = [
   'sign',
   'dh',
   'deleteKey',
+  'handshakeStart',
+  'handshakeWrite',
+  'handshakeRead',
+  'handshakeSplit',
+  'handshakeAbort',
+  'handshakeCount',
 ] as const satisfies readonly (keyof VaultOperations)[]
 
 type Async<T> = {
