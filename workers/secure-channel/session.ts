@@ -553,11 +553,17 @@ export class SecureChannelSession {
       bytes = receiver.open(message.payload)
     } catch (error) {
       const failure = asOckamError(error)
-      this.#router.counters.inc(`${METRICS.framesRejected}.${failure.code}`)
-      // Replays, forgeries and tampering change nothing and are dropped; a gap means a frame of
-      // this ordered stream was lost, which must never become a silent hole.
-      if (failure.code === 'OCKAM_ERR_NOISE_NONCE_GAP')
+      // Replays, forgeries and tampering change nothing and are dropped. A gap proven by a
+      // genuine frame means a frame of this ordered stream was lost, which must never become a
+      // silent hole: the channel closes. An unproven one (anyone can claim a later nonce) is a
+      // forgery like any other, or it could close any channel whose decryptor address leaked.
+      if (failure.code === 'OCKAM_ERR_NOISE_NONCE_GAP' && receiver.provesGap(message.payload)) {
+        this.#router.counters.inc(`${METRICS.framesRejected}.${failure.code}`)
         this.close('frame-lost', { by: 'local', notify: true, error: failure })
+        return
+      }
+      const kind = failure.code === 'OCKAM_ERR_NOISE_NONCE_GAP' ? 'unproven_gap' : failure.code
+      this.#router.counters.inc(`${METRICS.framesRejected}.${kind}`)
       return
     }
     this.#router.counters.inc(METRICS.framesReceived)
@@ -642,7 +648,7 @@ export class SecureChannelSession {
     }
     counters.inc(METRICS.refreshAccepted)
     this.#setCredentials(check.credentials)
-    this.#recheckPolicy()
+    this.#recheckPolicy('refused')
   }
 
   #setCredentials(credentials: readonly VerifiedCredential[]): void {
@@ -668,18 +674,18 @@ export class SecureChannelSession {
       const delay = Math.min(MAX_TIMER_MS, Math.max(0, (nextExpiry - now) * 1000))
       this.#expiryTimer = setTimeout(() => {
         this.#recomputeAttributes()
-        this.#recheckPolicy()
+        this.#recheckPolicy('credentials-expired')
       }, delay)
       this.#expiryTimer.unref()
     }
   }
 
   /** After expiry or a refresh: a peer the trust policy no longer admits loses the channel. */
-  #recheckPolicy(): void {
+  #recheckPolicy(reason: CloseReason): void {
     if (this.#phase !== 'open' || this.#peer === undefined) return
     const decision = this.#decide('complete')
     if (!decision.allowed) {
-      this.close('credentials-expired', { by: 'local', notify: true, error: this.#refusal(decision.reason) })
+      this.close(reason, { by: 'local', notify: true, error: this.#refusal(decision.reason) })
     }
   }
 
