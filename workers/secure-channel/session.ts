@@ -23,24 +23,23 @@
 import { type Address, local } from '../../runtime/address.js'
 import { isOckamError, OckamError } from '../../runtime/errors.js'
 import { DEFAULT_MAX_ROUTE_HOPS } from '../../runtime/limits.js'
-import { type Ingress, LOCAL_INGRESS, type LocalMetadata, type Message } from '../../runtime/message.js'
+import { LOCAL_INGRESS, type LocalMetadata, type Message } from '../../runtime/message.js'
 import type { TaskPool } from '../../runtime/pool/task-pool.js'
-import { RateLimitedLog } from '../../runtime/rate-limited-log.js'
 import type { Route } from '../../runtime/route.js'
 import type { Router } from '../../runtime/router.js'
-import { DEFAULT_CLOCK_SKEW_SECONDS } from '../../runtime/trust/constants.js'
-import { decodeCredentialPresentation } from '../../runtime/trust/credentials/credential.js'
-import type { VerifiedCredential } from '../../runtime/trust/credentials/types.js'
 import { createCryptoProvider } from '../../runtime/trust/crypto/index.js'
 import type { CryptoProvider } from '../../runtime/trust/crypto/provider.js'
 import type { VerifiedIdentity } from '../../runtime/trust/identity/types.js'
 import type { VaultHandshakeKeys } from '../../runtime/trust/vault/types.js'
-import { MIN_CREDENTIAL_REFRESH_DELAY_MS, SECURE_CHANNEL_WIRE_VERSION } from './constants.js'
+import { SECURE_CHANNEL_WIRE_VERSION } from './constants.js'
+import { CredentialRefresh } from './credential-refresh.js'
+import { FrameQueue } from './frame-queue.js'
 import { decodeIdentityPayload, decodeMessage1, encodeIdentityPayload, encodeMessage1 } from './handshake-payload.js'
 import type { SecureChannelIdentity } from './identity-material.js'
 import { adjustGauge, METRICS } from './metrics.js'
 import { secureChannelPrologue } from './noise/prologue.js'
 import type { NoiseSuite } from './noise/suite.js'
+import { PeerCredentials } from './peer-credentials.js'
 import {
   type ChannelPlaintext,
   type CloseReason,
@@ -50,13 +49,9 @@ import {
   encodePayloadPlaintexts,
   Reassembly,
 } from './plaintext.js'
-import {
-  createTransportReceiver,
-  createTransportSender,
-  type TransportReceiver,
-  type TransportSender,
-} from './transport-cipher.js'
-import { attributesOf, decideTrust, type TrustPolicy } from './trust-policy.js'
+import { channelLog, channelsOf, registerChannel, unregisterChannel } from './registry.js'
+import { createTransportReceiver, createTransportSender, type TransportReceiver } from './transport-cipher.js'
+import { decideTrust, type TrustPolicy } from './trust-policy.js'
 import type { SecureChannel, SecureChannelClosed, SecureChannelInfo, SecureChannelRole } from './types.js'
 import { refreshRefused, type VerifiedPeer, verifyCredentials, verifyHandshakePeer } from './verify-peer.js'
 
@@ -68,8 +63,6 @@ const REFUSALS = new Set<string>([
   'OCKAM_ERR_SECURE_CHANNEL_KEY_NOT_ATTESTED',
 ])
 const LOCAL_METADATA: LocalMetadata = Object.freeze({ ingress: LOCAL_INGRESS })
-/** setTimeout's largest delay; longer ones fire at once. */
-const MAX_TIMER_MS = 2 ** 31 - 1
 
 export interface SessionOptions {
   readonly role: SecureChannelRole
@@ -97,21 +90,9 @@ interface CloseOptions {
   readonly error?: OckamError
 }
 
-const registry = new WeakMap<Router, Set<SecureChannelSession>>()
-const logs = new WeakMap<Router, RateLimitedLog>()
-
-function logOf(router: Router): RateLimitedLog {
-  let log = logs.get(router)
-  if (log === undefined) {
-    log = new RateLimitedLog(router.log)
-    logs.set(router, log)
-  }
-  return log
-}
-
 /** The channels of the node that owns `router`. */
 export function sessionsOf(router: Router): SecureChannelInfo[] {
-  return [...(registry.get(router) ?? [])].map((session) => session.info())
+  return channelsOf(router)
 }
 
 function deferred<T>(): { promise: Promise<T>; resolve: (value: T) => void; reject: (error: unknown) => void } {
@@ -145,22 +126,17 @@ export class SecureChannelSession {
   /** Which handshake message the decryptor waits for. */
   #expecting: 1 | 2 | 3 | 'credentials' | 'frames'
   #vaultHandshake: string | undefined
+  /** The peer's decryptor, and the metadata frames leave with (responder: message 1's ingress). */
   #peerRoute: Route = []
   #frameMetadata: LocalMetadata = LOCAL_METADATA
-  #sender: TransportSender | undefined
+  #frames: FrameQueue | undefined
   #receiver: TransportReceiver | undefined
   #handshakeHash: Uint8Array = EMPTY
   #peer: VerifiedIdentity | undefined
-  #peerCredentials: readonly VerifiedCredential[] = []
-  #attributes: Readonly<Record<string, string>> = Object.freeze(Object.create(null) as Record<string, string>)
-  #attributesUntil: number | undefined
-  #ingress: Ingress | undefined
+  #peerCredentials: PeerCredentials | undefined
   #reassembly: Reassembly | undefined
-  #sendTail: Promise<void> = Promise.resolve()
-  #lastPresented: readonly Uint8Array[] = []
+  readonly #refresh: CredentialRefresh
   #handshakeTimer: NodeJS.Timeout | undefined
-  #expiryTimer: NodeJS.Timeout | undefined
-  #refreshTimer: NodeJS.Timeout | undefined
   #handshakeEnded = false
   readonly #opened = deferred<SecureChannel>()
   readonly #closed = deferred<SecureChannelClosed>()
@@ -173,6 +149,7 @@ export class SecureChannelSession {
     this.encryptorAddress = local(`sc-${id}-e`)
     this.decryptorAddress = local(`sc-${id}-d`)
     this.#expecting = options.role === 'initiator' ? 2 : 1
+    this.#refresh = new CredentialRefresh({ now: options.now, due: () => void this.#autoRefresh() })
     // The caller may never await `opened` (a responder); an unhandled rejection would crash the process.
     this.#opened.promise.catch(() => {})
   }
@@ -201,7 +178,9 @@ export class SecureChannelSession {
       decryptorAddress: this.decryptorAddress.value,
       role: this.role,
       state: this.#phase,
-      ...(this.#peer === undefined ? {} : { peerIdentifier: this.#peer.identifier, attributes: this.#attributes }),
+      ...(this.#peer === undefined
+        ? {}
+        : { peerIdentifier: this.#peer.identifier, attributes: this.#peerCredentials?.attributes ?? {} }),
     }
   }
 
@@ -210,12 +189,7 @@ export class SecureChannelSession {
     const counters = this.#router.counters
     counters.inc(METRICS.handshakesStarted)
     adjustGauge(counters, METRICS.handshaking, 1)
-    let sessions = registry.get(this.#router)
-    if (sessions === undefined) {
-      sessions = new Set()
-      registry.set(this.#router, sessions)
-    }
-    sessions.add(this)
+    registerChannel(this.#router, this)
     this.#handshakeTimer = setTimeout(() => {
       this.#router.counters.inc(METRICS.handshakesTimedOut)
       this.#fail(
@@ -341,7 +315,7 @@ export class SecureChannelSession {
       payload: message3,
       local: this.#frameMetadata,
     })
-    this.#presented(own)
+    this.#refresh.presented(own)
   }
 
   /** Responder: message 3 verified, then (and only then) our credentials go out. */
@@ -372,10 +346,10 @@ export class SecureChannelSession {
     }
     const own = await this.#ownCredentials()
     if (this.#isClosed()) return
-    const sent = this.#enqueue([encodeCredentialsPlaintext(own)])
+    const sent = this.#frames!.enqueue([encodeCredentialsPlaintext(own)])
     this.#markOpen()
     await sent
-    this.#presented(own)
+    this.#refresh.presented(own)
   }
 
   /** Initiator: the responder's first frame must be its credentials (or a refusal). */
@@ -403,7 +377,7 @@ export class SecureChannelSession {
     )
     if (this.#isClosed()) return
     this.#countRefusedCredentials(check.refused.length)
-    this.#setCredentials(check.credentials)
+    this.#peerCredentials!.set(check.credentials)
     const decision = this.#decide('complete')
     if (!decision.allowed) {
       this.close('refused', { by: 'local', notify: true, error: this.#refusal(decision.reason) })
@@ -437,7 +411,13 @@ export class SecureChannelSession {
   /** Records a verified peer and applies the trust policy; throws OCKAM_ERR_SECURE_CHANNEL_PEER_REFUSED. */
   #admit(peer: VerifiedPeer, phase: 'identity' | 'complete'): void {
     this.#peer = peer.identity
-    this.#setCredentials(peer.credentials)
+    this.#peerCredentials = new PeerCredentials({
+      channel: this.encryptorAddress.value,
+      identifier: peer.identity.identifier,
+      now: this.#options.now,
+      onExpired: () => this.#recheckPolicy('credentials-expired'),
+    })
+    this.#peerCredentials.set(peer.credentials)
     const decision = this.#decide(phase)
     if (!decision.allowed) throw this.#refusal(decision.reason)
   }
@@ -451,19 +431,16 @@ export class SecureChannelSession {
   }
 
   #decide(phase: 'identity' | 'complete') {
+    const credentials = this.#peerCredentials!
     return decideTrust(
       this.#options.trust,
       {
         identifier: this.#peer!.identifier,
-        attributes: this.#attributes,
-        credentialCount: this.#validCredentialCount(),
+        attributes: credentials.attributes,
+        credentialCount: credentials.validCount,
       },
       phase,
     )
-  }
-
-  #validCredentialCount(): number {
-    return attributesOf(this.#peerCredentials, this.#options.now(), DEFAULT_CLOCK_SKEW_SECONDS).valid
   }
 
   #countRefusedCredentials(count: number): void {
@@ -484,7 +461,13 @@ export class SecureChannelSession {
     this.#peerRoute = peerRoute
     this.#frameMetadata = metadata
     this.#handshakeHash = keys.handshakeHash
-    this.#sender = createTransportSender({ provider, suite, key: keys.sendKey })
+    this.#frames = new FrameQueue({
+      router: this.#router,
+      sender: createTransportSender({ provider, suite, key: keys.sendKey }),
+      peerRoute,
+      metadata,
+      onLost: (error) => this.close('frame-lost', { by: 'local', notify: false, error }),
+    })
     this.#receiver = createTransportReceiver({ provider, suite, key: keys.receiveKey })
     keys.sendKey.fill(0)
     keys.receiveKey.fill(0)
@@ -513,14 +496,13 @@ export class SecureChannelSession {
 
   #fail(error: OckamError): void {
     if (this.#isClosed()) return
-    const key = `handshake:${error.code}`
-    logOf(this.#router).warn(
-      key,
+    channelLog(this.#router).warn(
+      `handshake:${error.code}`,
       { code: error.code, role: this.role },
       `secure-channel handshake failed: ${error.message}`,
     )
     const refused = REFUSALS.has(error.code)
-    this.close(refused ? 'refused' : 'protocol-error', { by: 'local', notify: this.#sender !== undefined, error })
+    this.close(refused ? 'refused' : 'protocol-error', { by: 'local', notify: this.#frames !== undefined, error })
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -528,7 +510,8 @@ export class SecureChannelSession {
 
   /** The encryptor's handler: seals a local message for the peer. */
   async onLocal(message: Message): Promise<void> {
-    if (this.#phase !== 'open' || this.#sender === undefined) {
+    const frames = this.#frames
+    if (this.#phase !== 'open' || frames === undefined) {
       throw new OckamError('OCKAM_ERR_SECURE_CHANNEL_CLOSED', 'the secure channel is not open')
     }
     const onward = message.onward.slice(1)
@@ -539,10 +522,10 @@ export class SecureChannelSession {
       onward,
       message.return,
       message.payload,
-      this.#sender.maxPlaintextBytes,
+      frames.maxPlaintextBytes,
       this.#options.maxMessageBytes,
     )
-    await this.#enqueue(plaintexts)
+    await frames.enqueue(plaintexts)
   }
 
   async #onFrame(message: Message): Promise<void> {
@@ -609,13 +592,12 @@ export class SecureChannelSession {
       counters.inc(METRICS.messagesUndeliverable)
       return
     }
-    if (this.#attributesUntil !== undefined && this.#options.now() >= this.#attributesUntil) this.#recomputeAttributes()
     try {
       await this.#router.send({
         onward,
         return: [this.encryptorAddress, ...ret],
         payload,
-        local: { ingress: this.#ingress! },
+        local: { ingress: this.#peerCredentials!.ingress },
       })
       counters.inc(METRICS.messagesDelivered)
     } catch (error) {
@@ -625,6 +607,7 @@ export class SecureChannelSession {
     }
   }
 
+  /** A refresh must name this peer and come from a trusted authority, every credential of it. */
   async #onRefresh(presentations: readonly Uint8Array[]): Promise<void> {
     const counters = this.#router.counters
     const peer = this.#peer!
@@ -639,48 +622,15 @@ export class SecureChannelSession {
     if (check.refused.length > 0) {
       counters.inc(METRICS.refreshRefused)
       const error = refreshRefused(check)
-      logOf(this.#router).warn(
-        `refresh:${this.encryptorAddress.value}`,
-        { code: error.code, peer: peer.identifier },
-        error.message,
-      )
+      channelLog(this.#router).warn(`refresh:${error.code}`, { code: error.code, peer: peer.identifier }, error.message)
       return
     }
     counters.inc(METRICS.refreshAccepted)
-    this.#setCredentials(check.credentials)
+    this.#peerCredentials!.set(check.credentials)
     this.#recheckPolicy('refused')
   }
 
-  #setCredentials(credentials: readonly VerifiedCredential[]): void {
-    this.#peerCredentials = credentials
-    this.#recomputeAttributes()
-  }
-
-  #recomputeAttributes(): void {
-    const now = this.#options.now()
-    const { attributes, nextExpiry } = attributesOf(this.#peerCredentials, now, DEFAULT_CLOCK_SKEW_SECONDS)
-    this.#attributes = attributes
-    this.#attributesUntil = nextExpiry
-    this.#peerCredentials = this.#peerCredentials.filter((c) => now < c.expires + DEFAULT_CLOCK_SKEW_SECONDS)
-    this.#ingress = Object.freeze({
-      kind: 'channel',
-      channel: this.encryptorAddress.value,
-      identifier: this.#peer?.identifier ?? '',
-      attributes,
-    })
-    clearTimeout(this.#expiryTimer)
-    this.#expiryTimer = undefined
-    if (nextExpiry !== undefined && this.#phase !== 'closed') {
-      const delay = Math.min(MAX_TIMER_MS, Math.max(0, (nextExpiry - now) * 1000))
-      this.#expiryTimer = setTimeout(() => {
-        this.#recomputeAttributes()
-        this.#recheckPolicy('credentials-expired')
-      }, delay)
-      this.#expiryTimer.unref()
-    }
-  }
-
-  /** After expiry or a refresh: a peer the trust policy no longer admits loses the channel. */
+  /** After an expiry or a refresh: a peer the trust policy no longer admits loses the channel. */
   #recheckPolicy(reason: CloseReason): void {
     if (this.#phase !== 'open' || this.#peer === undefined) return
     const decision = this.#decide('complete')
@@ -691,83 +641,25 @@ export class SecureChannelSession {
 
   /** Sends this side's credentials again (automatic at half-life, or on demand). */
   async refreshCredentials(credentials?: readonly Uint8Array[]): Promise<void> {
-    if (this.#phase !== 'open')
+    const frames = this.#frames
+    if (this.#phase !== 'open' || frames === undefined) {
       throw new OckamError('OCKAM_ERR_SECURE_CHANNEL_CLOSED', 'the secure channel is not open')
-    const own = credentials ?? (await this.#ownCredentials())
-    await this.#enqueue([encodeCredentialsPlaintext(own)])
-    this.#router.counters.inc(METRICS.refreshSent)
-    this.#presented(own)
-  }
-
-  /** Schedules the next automatic refresh at the half-life of the soonest-expiring credential presented. */
-  #presented(own: readonly Uint8Array[]): void {
-    this.#lastPresented = own
-    clearTimeout(this.#refreshTimer)
-    this.#refreshTimer = undefined
-    const nowMs = this.#options.now() * 1000
-    let target: number | undefined
-    for (const presentation of own) {
-      let fields: { created: number; expires: number }
-      try {
-        fields = decodeCredentialPresentation(presentation).fields
-      } catch {
-        continue
-      }
-      const expiresMs = fields.expires * 1000
-      if (expiresMs <= nowMs) continue
-      const halfLife = ((fields.created + fields.expires) / 2) * 1000
-      // Past half-life with nothing newer: look again halfway to expiry, so a source that never
-      // renews costs a handful of checks, not one per second.
-      const at = halfLife > nowMs ? halfLife : nowMs + (expiresMs - nowMs) / 2
-      target = target === undefined ? at : Math.min(target, at)
     }
-    if (target === undefined || this.#isClosed()) return
-    const delay = Math.min(MAX_TIMER_MS, Math.max(MIN_CREDENTIAL_REFRESH_DELAY_MS, target - nowMs))
-    this.#refreshTimer = setTimeout(() => void this.#autoRefresh(), delay)
-    this.#refreshTimer.unref()
+    const own = credentials ?? (await this.#ownCredentials())
+    await frames.enqueue([encodeCredentialsPlaintext(own)])
+    this.#router.counters.inc(METRICS.refreshSent)
+    this.#refresh.presented(own)
   }
 
   async #autoRefresh(): Promise<void> {
     if (this.#phase !== 'open') return
     try {
       const own = await this.#ownCredentials()
-      const unchanged =
-        own.length === this.#lastPresented.length && own.every((c, i) => sameBytes(c, this.#lastPresented[i]))
-      if (unchanged) this.#presented(own)
+      if (this.#refresh.isUnchanged(own)) this.#refresh.presented(own)
       else await this.refreshCredentials(own)
     } catch (error) {
-      logOf(this.#router).warn('refresh-failed', { err: error }, 'automatic credential refresh failed')
+      channelLog(this.#router).warn('refresh-failed', { err: error }, 'automatic credential refresh failed')
     }
-  }
-
-  /**
-   * Seals and sends plaintexts in order, after everything queued before. A frame that could not
-   * be handed to the path consumed its nonce: the peer would see a gap, so the channel closes.
-   */
-  #enqueue(plaintexts: readonly Uint8Array[]): Promise<void> {
-    // Captured now: close() drops the field at once but lets what was queued before it go out.
-    const sender = this.#sender
-    if (sender === undefined) {
-      return Promise.reject(new OckamError('OCKAM_ERR_SECURE_CHANNEL_CLOSED', 'the secure channel is closed'))
-    }
-    const job = async (): Promise<void> => {
-      for (const plaintext of plaintexts) {
-        const frame = sender.seal(plaintext)
-        try {
-          await this.#router.send({ onward: this.#peerRoute, return: [], payload: frame, local: this.#frameMetadata })
-        } catch (error) {
-          const failure = asOckamError(error)
-          this.close('frame-lost', { by: 'local', notify: false, error: failure })
-          throw new OckamError('OCKAM_ERR_SECURE_CHANNEL_CLOSED', `a frame could not be sent: ${failure.message}`, {
-            cause: failure,
-          })
-        }
-        this.#router.counters.inc(METRICS.framesSent)
-      }
-    }
-    const result = this.#sendTail.then(job)
-    this.#sendTail = result.catch(() => {})
-    return result
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -779,24 +671,21 @@ export class SecureChannelSession {
    * Idempotent; resolves once the close frame was handed to the path (or could not be).
    */
   close(reason: CloseReason, options: CloseOptions): Promise<void> {
-    if (this.#isClosed()) return this.#sendTail
+    if (this.#isClosed()) return this.#frames?.finish() ?? Promise.resolve()
     const wasOpen = this.#phase === 'open'
     this.#phase = 'closed'
     clearTimeout(this.#handshakeTimer)
-    clearTimeout(this.#expiryTimer)
-    clearTimeout(this.#refreshTimer)
-    const counters = this.#router.counters
+    this.#refresh.dispose()
+    this.#peerCredentials?.dispose()
     const id = this.#vaultHandshake
     this.#vaultHandshake = undefined
     if (id !== undefined) void this.#vault(() => this.#options.identity.vault.handshakeAbort(id)).catch(() => {})
     this.#receiver?.destroy()
     this.#receiver = undefined
     this.#reassembly = undefined
-    const sender = this.#sender
-    if (options.notify && sender !== undefined) void this.#enqueue([encodeClosePlaintext(reason)]).catch(() => {})
-    this.#sender = undefined
-    const finished = this.#sendTail.then(() => sender?.destroy())
-    this.#sendTail = finished
+    const finished =
+      this.#frames?.finish(options.notify ? encodeClosePlaintext(reason) : undefined) ?? Promise.resolve()
+    const counters = this.#router.counters
     if (wasOpen) {
       counters.inc(METRICS.channelsClosed)
       adjustGauge(counters, METRICS.channelsOpen, -1)
@@ -807,7 +696,7 @@ export class SecureChannelSession {
           new OckamError('OCKAM_ERR_SECURE_CHANNEL_CLOSED', `the channel closed during its handshake (${reason})`),
       )
     }
-    registry.get(this.#router)?.delete(this)
+    unregisterChannel(this.#router, this)
     // Not awaited: this may run inside one of the two workers' own handlers.
     void this.#router.stopWorker(this.encryptorAddress)
     void this.#router.stopWorker(this.decryptorAddress)
@@ -820,6 +709,7 @@ export class SecureChannelSession {
     if (this.#handle !== undefined) return this.#handle
     const session = this
     const peer = this.#peer!
+    const credentials = this.#peerCredentials!
     this.#handle = {
       address: this.encryptorAddress,
       decryptorAddress: this.decryptorAddress,
@@ -827,22 +717,17 @@ export class SecureChannelSession {
       peerIdentifier: peer.identifier,
       peer,
       get attributes() {
-        return session.#currentAttributes()
+        return credentials.attributes
       },
       handshakeHash: this.#handshakeHash,
       get isOpen() {
         return session.#phase === 'open'
       },
       closed: this.#closed.promise,
-      refreshCredentials: (credentials) => this.refreshCredentials(credentials),
+      refreshCredentials: (own) => this.refreshCredentials(own),
       close: () => this.close('normal', { by: 'local', notify: true }),
     }
     return this.#handle
-  }
-
-  #currentAttributes(): Readonly<Record<string, string>> {
-    if (this.#attributesUntil !== undefined && this.#options.now() >= this.#attributesUntil) this.#recomputeAttributes()
-    return this.#attributes
   }
 
   #verifierHost() {
@@ -860,8 +745,4 @@ let provider: CryptoProvider | undefined
 function transportProvider(): CryptoProvider {
   provider ??= createCryptoProvider('native')
   return provider
-}
-
-function sameBytes(a: Uint8Array, b: Uint8Array | undefined): boolean {
-  return b !== undefined && a.length === b.length && Buffer.compare(a, b) === 0
 }
