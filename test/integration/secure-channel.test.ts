@@ -9,6 +9,7 @@ import { test } from 'node:test'
 import { allowAll } from '../../runtime/access-control.js'
 import { local, tcp } from '../../runtime/address.js'
 import type { Message } from '../../runtime/message.js'
+import { listSecureChannels } from '../../workers/secure-channel/index.js'
 import { createSecureChannel } from '../../workers/secure-channel/initiator.js'
 import { startSecureChannelListener } from '../../workers/secure-channel/listener.js'
 import { METRICS } from '../../workers/secure-channel/metrics.js'
@@ -95,7 +96,12 @@ test('a round trip through a channel over TCP: both sides know each other, the p
   assert.equal(await vaultA.handshakeCount(), 0)
   assert.equal(await vaultB.handshakeCount(), 0)
 
+  assert.deepEqual(
+    listSecureChannels(a.node).map((c) => [c.role, c.state, c.peerIdentifier, c.address]),
+    [['initiator', 'open', bob.identity.identifier, channel.address.value]],
+  )
   await channel.close()
+  assert.deepEqual(listSecureChannels(a.node), [])
   const closed = await responder!.closed
   assert.deepEqual([closed.by, closed.reason], ['peer', 'normal'])
   assert.equal(a.node.counters.get(METRICS.channelsOpen), 0)
@@ -135,4 +141,72 @@ test('the responder can close too, and a payload larger than one Noise message a
     a.node.context.send([channel.address, local('inbox')], Buffer.from('late')),
     rejectsWith('OCKAM_ERR_ROUTER_NO_WORKER'),
   )
+})
+
+test('ChaChaPoly on request; a listener that does not accept the suite drops message 1; an unreachable listener fails typed', async (t) => {
+  const a = await startTestNode(t, 'a', { listen: [] })
+  const b = await startTestNode(t, 'b')
+  const vault = await openVault(t)
+  const alice = await makeMaterial(vault)
+  const bob = await makeMaterial(vault)
+  await startSecureChannelListener(b.node, { identity: bob, trust: trustAnyone() })
+  await startSecureChannelListener(b.node, {
+    address: 'aes-only',
+    identity: bob,
+    trust: trustAnyone(),
+    suites: ['Noise_XX_25519_AESGCM_SHA256'],
+  })
+  const chacha = await createSecureChannel(a.node, [tcp(b.address), local('api')], {
+    identity: alice,
+    trust: trustAnyone(),
+    suite: 'Noise_XX_25519_ChaChaPoly_SHA256',
+  })
+  const reply = await a.node.context.request([chacha.address, local('echo')], Buffer.from('cha'), { timeoutMs: 5000 })
+  assert.equal(Buffer.from(reply.payload).toString(), 'cha')
+  await assert.rejects(
+    createSecureChannel(a.node, [tcp(b.address), local('aes-only')], {
+      identity: alice,
+      trust: trustAnyone(),
+      suite: 'Noise_XX_25519_ChaChaPoly_SHA256',
+      timeoutMs: 200,
+    }),
+    rejectsWith('OCKAM_ERR_SECURE_CHANNEL_HANDSHAKE_TIMEOUT'),
+  )
+  assert.equal(b.node.counters.get(METRICS.message1Malformed), 1)
+  await b.node.stop()
+  await assert.rejects(
+    createSecureChannel(a.node, [tcp(b.address), local('api')], { identity: alice, trust: trustAnyone() }),
+    rejectsWith('OCKAM_ERR_TCP_CONNECT_FAILED'),
+  )
+  assert.equal(a.node.counters.get(METRICS.handshaking), 0)
+})
+
+test('neither a network peer nor the peer of another channel can send into a channel by naming its encryptor', async (t) => {
+  const a = await startTestNode(t, 'a', { listen: [] })
+  const b = await startTestNode(t, 'b')
+  const mallory = await startTestNode(t, 'mallory', { listen: [] })
+  const vault = await openVault(t)
+  const alice = await makeMaterial(vault)
+  const bob = await makeMaterial(vault)
+  const eve = await makeMaterial(vault)
+  const responders: SecureChannel[] = []
+  await startSecureChannelListener(b.node, {
+    identity: bob,
+    trust: trustAnyone(),
+    onChannel: (channel) => void responders.push(channel),
+  })
+  const received = await sink(a.node, 'inbox')
+  await createSecureChannel(a.node, [tcp(b.address), local('api')], { identity: alice, trust: trustAnyone() })
+  const toAlice = responders[0]!.address
+  await mallory.node.context.send([tcp(b.address), toAlice, local('inbox')], Buffer.from('injected'))
+  await waitForCounter(b.node, 'router.denied.OCKAM_ERR_ROUTER_ACCESS_DENIED', (n) => n === 1)
+
+  const eves = await createSecureChannel(mallory.node, [tcp(b.address), local('api')], {
+    identity: eve,
+    trust: trustAnyone(),
+  })
+  await mallory.node.context.send([eves.address, toAlice, local('inbox')], Buffer.from('from another channel'))
+  await waitForCounter(b.node, 'router.denied.OCKAM_ERR_ROUTER_ACCESS_DENIED', (n) => n === 2)
+  assert.equal(b.node.counters.get(METRICS.framesSent), 2, 'only the two credentials frames went out')
+  assert.equal(received.length, 0)
 })

@@ -7,18 +7,23 @@ import type { Worker } from '../../runtime/worker.js'
 import type { SecureChannelSession } from './session.js'
 
 /**
- * Who may send into a channel: this node's own workers, replies to messages that came out of a
- * channel (their ingress is `channel`), and messages an explicit forwarding service vouched for
- * (the return leg of a channel nested through this node). A message straight from a TCP
- * connection or a relay registration may not: that would let any network peer inject traffic
- * authenticated as this node.
+ * Who may send into a channel (`channel` is this encryptor's own address value): this node's own
+ * workers; replies to messages that came out of this same channel (a service answering its
+ * peer keeps that ingress); and messages an explicit forwarding service vouched for (the return
+ * leg of a channel nested through this node), under that service's own policy. Not a message
+ * straight from a TCP connection or relay registration, and not one that came out of another
+ * channel: either would let a network peer inject traffic authenticated as this node into a
+ * channel with someone else.
  */
-export const encryptorIncoming: IncomingAccessControl = {
-  name: 'secure-channel-encryptor',
-  allows(message) {
-    const kind = message.local.ingress.kind
-    return kind === 'local' || kind === 'channel' || message.local.forwardedBy !== undefined
-  },
+export function encryptorIncoming(channel: string): IncomingAccessControl {
+  return {
+    name: 'secure-channel-encryptor',
+    allows(message) {
+      const ingress = message.local.ingress
+      if (ingress.kind === 'local' || message.local.forwardedBy !== undefined) return true
+      return ingress.kind === 'channel' && ingress.channel === channel
+    },
+  }
 }
 
 export function encryptorWorker(session: SecureChannelSession): Worker {

@@ -44,7 +44,9 @@ export async function createSecureChannel(
   })
   await router.startWorker([session.decryptorAddress], decryptorWorker(session), { incoming: decryptorIncoming })
   try {
-    await router.startWorker([session.encryptorAddress], encryptorWorker(session), { incoming: encryptorIncoming })
+    await router.startWorker([session.encryptorAddress], encryptorWorker(session), {
+      incoming: encryptorIncoming(session.encryptorAddress.value),
+    })
   } catch (error) {
     await router.stopWorker(session.decryptorAddress)
     throw error

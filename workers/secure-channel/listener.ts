@@ -134,7 +134,9 @@ export async function startSecureChannelListener(
       })
       try {
         await router.startWorker([session.decryptorAddress], decryptorWorker(session), { incoming: decryptorIncoming })
-        await router.startWorker([session.encryptorAddress], encryptorWorker(session), { incoming: encryptorIncoming })
+        await router.startWorker([session.encryptorAddress], encryptorWorker(session), {
+          incoming: encryptorIncoming(session.encryptorAddress.value),
+        })
       } catch (error) {
         release()
         void router.stopWorker(session.decryptorAddress)
