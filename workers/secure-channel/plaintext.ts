@@ -53,7 +53,6 @@ export type ChannelPlaintext =
   | { readonly type: 'close'; readonly reason: CloseReason }
 
 const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true })
-const encoder = new TextEncoder()
 
 function malformed(message: string): OckamError {
   return new OckamError('OCKAM_ERR_SECURE_CHANNEL_PAYLOAD_MALFORMED', message, {
@@ -61,34 +60,30 @@ function malformed(message: string): OckamError {
   })
 }
 
-interface EncodedRoute {
-  readonly hops: readonly { type: number; value: Uint8Array }[]
-  readonly length: number
-}
-
-function encodeRoute(route: Route): EncodedRoute {
+/** Encoded length of a route, checked against the hop and address limits before anything is written. */
+function routeLength(route: Route): number {
   if (route.length > DEFAULT_MAX_ROUTE_HOPS) {
     throw new OckamError('OCKAM_ERR_ROUTE_INVALID', `a route has at most ${DEFAULT_MAX_ROUTE_HOPS} hops`)
   }
   let length = 1
-  const hops = route.map((hop) => {
-    const value = encoder.encode(hop.value)
-    if (value.length === 0 || value.length > 255) {
-      throw new OckamError('OCKAM_ERR_ADDRESS_INVALID', `address value must be 1 to 255 bytes, got ${value.length}`)
+  for (const hop of route) {
+    const bytes = Buffer.byteLength(hop.value)
+    if (bytes === 0 || bytes > 255) {
+      throw new OckamError('OCKAM_ERR_ADDRESS_INVALID', `address value must be 1 to 255 bytes, got ${bytes}`)
     }
-    length += 2 + value.length
-    return { type: hop.type, value }
-  })
-  return { hops, length }
+    length += 2 + bytes
+  }
+  return length
 }
 
-function writeRoute(route: EncodedRoute, out: Uint8Array, offset: number): number {
-  out[offset++] = route.hops.length
-  for (const hop of route.hops) {
-    out[offset++] = hop.type
-    out[offset++] = hop.value.length
-    out.set(hop.value, offset)
-    offset += hop.value.length
+/** Writes a route whose length `routeLength` checked; straight into `out`, no intermediate arrays. */
+function writeRoute(route: Route, out: Buffer, offset: number): number {
+  out[offset++] = route.length
+  for (const hop of route) {
+    out[offset] = hop.type
+    const written = out.write(hop.value, offset + 2, 'utf8')
+    out[offset + 1] = written
+    offset += 2 + written
   }
   return offset
 }
@@ -136,28 +131,27 @@ export function encodePayloadPlaintexts(
       { hint: 'send it in several messages', data: { limit: maxMessageBytes } },
     )
   }
-  const onwardRoute = encodeRoute(onward)
-  const returnRoute = encodeRoute(ret)
-  const header = 1 + onwardRoute.length + returnRoute.length
+  const header = 1 + routeLength(onward) + routeLength(ret)
+  // Not zero-filled: every byte of each plaintext is written below.
   if (header + payload.length <= maxPlaintextBytes) {
-    const out = new Uint8Array(header + payload.length)
+    const out = Buffer.allocUnsafe(header + payload.length)
     out[0] = PLAINTEXT_PAYLOAD
-    out.set(payload, writeRoute(returnRoute, out, writeRoute(onwardRoute, out, 1)))
+    out.set(payload, writeRoute(ret, out, writeRoute(onward, out, 1)))
     return [out]
   }
   const firstChunk = maxPlaintextBytes - header - 4
   if (firstChunk <= 0) throw new OckamError('OCKAM_ERR_ROUTE_INVALID', 'the routes alone fill a channel frame')
-  const first = new Uint8Array(maxPlaintextBytes)
+  const first = Buffer.allocUnsafe(maxPlaintextBytes)
   first[0] = PLAINTEXT_PAYLOAD_FIRST
-  let offset = writeRoute(returnRoute, first, writeRoute(onwardRoute, first, 1))
-  new DataView(first.buffer).setUint32(offset, payload.length, false)
+  let offset = writeRoute(ret, first, writeRoute(onward, first, 1))
+  first.writeUInt32BE(payload.length, offset)
   offset += 4
   first.set(payload.subarray(0, firstChunk), offset)
   const out = [first]
   const step = maxPlaintextBytes - 1
   for (let at = firstChunk; at < payload.length; at += step) {
     const chunk = payload.subarray(at, Math.min(payload.length, at + step))
-    const next = new Uint8Array(1 + chunk.length)
+    const next = Buffer.allocUnsafe(1 + chunk.length)
     next[0] = PLAINTEXT_PAYLOAD_NEXT
     next.set(chunk, 1)
     out.push(next)
