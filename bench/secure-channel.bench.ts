@@ -3,7 +3,9 @@
  * arms interleaved A B A B after a warm-up, median of the pairwise ratios with min–max):
  *
  * 1. handshakes/s, 8 in flight, each channel closed after it opened:
- *    vault inline vs vault thread (pool 1 thread), then pool 1 vs 2 threads (vault thread);
+ *    vault inline vs vault thread (pool 1 thread), then pool 1 vs 2 threads (vault thread); with
+ *    the event loop's busy time per handshake (both ends: what the vault thread and the pool
+ *    take off the loop);
  * 2. one-way throughput into a sink on the other node for 1 KiB, 16 KiB and 64 KiB messages,
  *    through a channel vs plain TCP, with the process's CPU-seconds per GB (both nodes live in
  *    this process, so that is the CPU of both ends: seal and open, frame and unframe);
@@ -80,7 +82,11 @@ async function pair(name: string, mode: VaultMode, threads: number): Promise<Pai
   }
 }
 
+/** Main-thread (event loop) busy ms per handshake in the last run of each pair, by name. */
+const loopMsPerHandshake = new Map<string, number[]>()
+
 async function handshakesPerSecond(p: Pair): Promise<number> {
+  const loopBefore = performance.eventLoopUtilization()
   const started = performance.now()
   let next = 0
   const lane = async () => {
@@ -91,7 +97,16 @@ async function handshakesPerSecond(p: Pair): Promise<number> {
     }
   }
   await Promise.all(Array.from({ length: HANDSHAKES_IN_FLIGHT }, lane))
+  const busy = performance.eventLoopUtilization(loopBefore).active
+  const list = loopMsPerHandshake.get(p.a.name) ?? []
+  list.push(busy / next)
+  loopMsPerHandshake.set(p.a.name, list)
   return (next / (performance.now() - started)) * 1000
+}
+
+/** Median main-thread ms per handshake of a pair's measured runs (its first, warm-up run excluded). */
+function loopMs(p: Pair): string {
+  return median((loopMsPerHandshake.get(p.a.name) ?? []).slice(1)).toFixed(2)
 }
 
 /** A sink on B counting bytes; resolves `until(bytes)` when that many arrived. */
@@ -201,6 +216,7 @@ try {
       'A handshakes/s': fmt(median(inline)),
       'B handshakes/s': fmt(median(thread)),
       'B/A (min–max)': ratioText(thread, inline),
+      'loop ms/handshake A / B': `${loopMs(inline1)} / ${loopMs(thread1)}`,
     })
     const [one, two] = await interleave(
       () => handshakesPerSecond(thread1),
@@ -211,6 +227,7 @@ try {
       'A handshakes/s': fmt(median(one)),
       'B handshakes/s': fmt(median(two)),
       'B/A (min–max)': ratioText(two, one),
+      'loop ms/handshake A / B': `${loopMs(thread1)} / ${loopMs(thread2)}`,
     })
   }
 

@@ -17,7 +17,12 @@ import { DEFAULT_SECURE_CHANNEL_KEY_LIFETIME_SECONDS } from './constants.js'
 /** The vault operations a channel uses: the whole handshake runs behind them (DESIGN §4). */
 export type SecureChannelVault = Pick<
   Vault,
-  'handshakeStart' | 'handshakeWrite' | 'handshakeRead' | 'handshakeSplit' | 'handshakeAbort'
+  | 'handshakeInitiate'
+  | 'handshakeRespond'
+  | 'handshakeRead'
+  | 'handshakeWriteFinal'
+  | 'handshakeReadFinal'
+  | 'handshakeAbort'
 >
 
 export interface SecureChannelIdentity {

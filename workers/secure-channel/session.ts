@@ -211,16 +211,14 @@ export class SecureChannelSession {
       const { vault, staticKeyHandle } = this.#options.identity
       const suite = this.#options.suite
       const prologue = secureChannelPrologue(SECURE_CHANNEL_WIRE_VERSION, suite)
-      const id = await this.#vault(() =>
-        vault.handshakeStart(staticKeyHandle, 'initiator', suite.protocolName, prologue),
+      const started = await this.#vault(() =>
+        vault.handshakeInitiate(staticKeyHandle, suite.protocolName, prologue, EMPTY),
       )
-      if (!this.#adoptHandshake(id)) return
-      const message1 = await this.#vault(() => vault.handshakeWrite(id, EMPTY))
-      if (this.#isClosed()) return
+      if (!this.#adoptHandshake(started.id)) return
       await this.#router.send({
         onward: route,
         return: [this.decryptorAddress],
-        payload: encodeMessage1(suite, message1),
+        payload: encodeMessage1(suite, started.message),
         local: LOCAL_METADATA,
       })
     } catch (error) {
@@ -262,22 +260,21 @@ export class SecureChannelSession {
       throw new OckamError('OCKAM_ERR_ROUTER_EMPTY_ROUTE', 'message 1 has no return route')
     this.#expecting = 3
     const prologue = secureChannelPrologue(SECURE_CHANNEL_WIRE_VERSION, suite)
-    const id = await this.#vault(() => vault.handshakeStart(staticKeyHandle, 'responder', suite.protocolName, prologue))
-    if (!this.#adoptHandshake(id)) return
-    const read = await this.#vault(() => vault.handshakeRead(id, message1.noise))
-    if (read.payload.length !== 0) {
+    const payload = encodeIdentityPayload({ history: identity.history, attestation: staticKeyAttestation })
+    const response = await this.#vault(() =>
+      vault.handshakeRespond(staticKeyHandle, suite.protocolName, prologue, exact(message1.noise), payload),
+    )
+    if (!this.#adoptHandshake(response.id)) return
+    if (response.payload.length !== 0) {
       throw new OckamError('OCKAM_ERR_SECURE_CHANNEL_PAYLOAD_MALFORMED', 'message 1 must carry no payload')
     }
-    const payload = encodeIdentityPayload({ history: identity.history, attestation: staticKeyAttestation })
-    const message2 = await this.#vault(() => vault.handshakeWrite(id, payload))
-    if (this.#isClosed()) return
     // Replies to the network leave the way message 1 came (its ingress is kept), never by a new dial.
     this.#peerRoute = message.return
     this.#frameMetadata = { ingress: message.local.ingress }
     await this.#router.send({
       onward: this.#peerRoute,
       return: [this.decryptorAddress],
-      payload: message2,
+      payload: response.message,
       local: this.#frameMetadata,
     })
   }
@@ -289,7 +286,7 @@ export class SecureChannelSession {
     if (message.return.length === 0)
       throw new OckamError('OCKAM_ERR_ROUTER_EMPTY_ROUTE', 'message 2 has no return route')
     this.#expecting = 'credentials'
-    const read = await this.#vault(() => material.vault.handshakeRead(id, message.payload))
+    const read = await this.#vault(() => material.vault.handshakeRead(id, exact(message.payload)))
     const presented = decodeIdentityPayload(read.payload, false)
     const remoteStaticPublicKey = read.remoteStaticPublicKey
     if (remoteStaticPublicKey === undefined)
@@ -303,8 +300,7 @@ export class SecureChannelSession {
       attestation: material.staticKeyAttestation,
       credentials: own,
     })
-    const message3 = await this.#vault(() => material.vault.handshakeWrite(id, payload))
-    const keys = await this.#vault(() => material.vault.handshakeSplit(id))
+    const { message: message3, keys } = await this.#vault(() => material.vault.handshakeWriteFinal(id, payload))
     this.#vaultHandshake = undefined
     if (this.#isClosed()) return
     this.#activate(keys, message.return, LOCAL_METADATA)
@@ -323,14 +319,15 @@ export class SecureChannelSession {
     const material = this.#options.identity
     const id = this.#requireHandshake()
     this.#expecting = 'frames'
-    const read = await this.#vault(() => material.vault.handshakeRead(id, message.payload))
-    const keys = await this.#vault(() => material.vault.handshakeSplit(id))
+    const { message: payload3, keys } = await this.#vault(() =>
+      material.vault.handshakeReadFinal(id, exact(message.payload)),
+    )
     this.#vaultHandshake = undefined
     if (this.#isClosed()) return
     this.#activate(keys, this.#peerRoute, this.#frameMetadata)
     let peer: VerifiedPeer
     try {
-      const presented = decodeIdentityPayload(read.payload, true)
+      const presented = decodeIdentityPayload(payload3, true)
       peer = await this.#verifyPeer({
         ...presented,
         credentials: presented.credentials ?? [],
@@ -738,6 +735,15 @@ export class SecureChannelSession {
     this.#router.counters.inc(METRICS.vaultCalls)
     return call()
   }
+}
+
+/**
+ * An exact-size copy. A payload from a TCP read is a view into the whole read buffer, and
+ * structured cloning a view (to the vault thread) copies its entire underlying buffer: tens of
+ * KiB per handshake message, and bytes that belong to other messages.
+ */
+function exact(bytes: Uint8Array): Uint8Array {
+  return bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? bytes : new Uint8Array(bytes)
 }
 
 let provider: CryptoProvider | undefined

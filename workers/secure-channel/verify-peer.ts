@@ -23,6 +23,14 @@ export interface VerifierHost {
 
 let inlineProvider: CryptoProvider | undefined
 
+/**
+ * Exact-size copies for what crosses to a pool thread: structured clone copies a view's whole
+ * underlying buffer (a pooled slab, a TCP read), which costs and carries unrelated bytes along.
+ */
+function exact(bytes: Uint8Array): Uint8Array {
+  return bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? bytes : new Uint8Array(bytes)
+}
+
 async function run(host: VerifierHost, items: VerifyItem[]): Promise<VerifyOutcome[]> {
   host.counters.inc('secure_channel.pool_tasks')
   if (host.pool !== undefined) return host.pool.run<VerifyOutcome[]>({ kind: 'trust-verify-batch', items })
@@ -61,9 +69,9 @@ export async function verifyHandshakePeer(
   const [outcome] = await run(host, [
     {
       kind: 'peer',
-      history: presented.history,
-      secureChannelAttestation: presented.attestation,
-      credentials: [...presented.credentials],
+      history: exact(presented.history),
+      secureChannelAttestation: exact(presented.attestation),
+      credentials: presented.credentials.map(exact),
       authorities: [...material.trustedAuthorities],
       now,
     },
@@ -134,7 +142,7 @@ export async function verifyCredentials(
   const authorities = [...material.trustedAuthorities]
   const items: VerifyItem[] = presentations.map((presentation) => ({
     kind: 'credential',
-    presentation,
+    presentation: exact(presentation),
     authorities,
     subject: { identifier: subject.identifier, latestChangeHash: subject.latestChangeHash },
     now,

@@ -14,7 +14,14 @@ import { createXXHandshake, type NoiseHandshake } from '../../../workers/secure-
 import { noiseSuiteByName } from '../../../workers/secure-channel/noise/suite.js'
 import { OckamError } from '../../errors.js'
 import type { CryptoProvider, KeyPair } from '../crypto/provider.js'
-import type { VaultHandshakeKeys, VaultHandshakeMessage, VaultHandshakeRole } from './types.js'
+import type {
+  VaultHandshakeFinal,
+  VaultHandshakeKeys,
+  VaultHandshakeMessage,
+  VaultHandshakeResponse,
+  VaultHandshakeRole,
+  VaultHandshakeStarted,
+} from './types.js'
 
 export interface HandshakeTableOptions {
   readonly provider: CryptoProvider
@@ -34,6 +41,20 @@ export interface HandshakeTable {
   read(id: unknown, message: unknown): VaultHandshakeMessage
   split(id: unknown): VaultHandshakeKeys
   abort(id: unknown): boolean
+  /** start + write message 1, one step (one thread round trip). */
+  initiate(staticKeyPair: KeyPair, protocolName: string, prologue: Uint8Array, payload: unknown): VaultHandshakeStarted
+  /** start + read message 1 + write message 2. */
+  respond(
+    staticKeyPair: KeyPair,
+    protocolName: string,
+    prologue: Uint8Array,
+    message1: unknown,
+    payload2: unknown,
+  ): VaultHandshakeResponse
+  /** write message 3 + split. */
+  writeFinal(id: unknown, payload: unknown): VaultHandshakeFinal
+  /** read message 3 + split. */
+  readFinal(id: unknown, message: unknown): VaultHandshakeFinal
   readonly size: number
   /** Wipes and forgets every handshake (vault close). */
   clear(): void
@@ -87,7 +108,17 @@ export function createHandshakeTable(options: HandshakeTableOptions): HandshakeT
     }
   }
 
-  return {
+  /** The combined steps end the handshake when any part fails: the caller only has its id. */
+  const endOnThrow = <R>(id: unknown, run: () => R): R => {
+    try {
+      return run()
+    } catch (error) {
+      table.abort(id)
+      throw error
+    }
+  }
+
+  const table: HandshakeTable = {
     start(staticKeyPair, role, protocolName, prologue) {
       sweep()
       if (entries.size >= options.maxHandshakes) {
@@ -147,6 +178,33 @@ export function createHandshakeTable(options: HandshakeTableOptions): HandshakeT
       }
     },
 
+    initiate(staticKeyPair, protocolName, prologue, payload) {
+      const id = table.start(staticKeyPair, 'initiator', protocolName, prologue)
+      return { id, message: endOnThrow(id, () => table.write(id, payload)) }
+    },
+
+    respond(staticKeyPair, protocolName, prologue, message1, payload2) {
+      const id = table.start(staticKeyPair, 'responder', protocolName, prologue)
+      return endOnThrow(id, () => {
+        const read = table.read(id, message1)
+        return { id, payload: read.payload, message: table.write(id, payload2) }
+      })
+    },
+
+    writeFinal(id, payload) {
+      return endOnThrow(id, () => {
+        const message = table.write(id, payload)
+        return { message, keys: table.split(id) }
+      })
+    },
+
+    readFinal(id, message) {
+      return endOnThrow(id, () => {
+        const read = table.read(id, message)
+        return { message: read.payload, keys: table.split(id) }
+      })
+    },
+
     abort(id) {
       const entry = typeof id === 'string' ? entries.get(id) : undefined
       if (entry === undefined) return false
@@ -162,6 +220,7 @@ export function createHandshakeTable(options: HandshakeTableOptions): HandshakeT
       for (const [id, entry] of entries) forget(id, entry)
     },
   }
+  return table
 }
 
 /** Exact-size copies: a view would carry its whole underlying buffer across the thread boundary. */

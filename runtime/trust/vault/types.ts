@@ -35,6 +35,26 @@ export interface VaultHandshakeKeys {
   readonly remoteStaticPublicKey: Uint8Array
 }
 
+/** A handshake started together with its first message written (one thread round trip). */
+export interface VaultHandshakeStarted {
+  readonly id: string
+  readonly message: Uint8Array
+}
+
+/** A responder's first step: message 1 read (its payload returned) and message 2 written. */
+export interface VaultHandshakeResponse {
+  readonly id: string
+  /** Message 1's payload, for the caller to check before sending message 2. */
+  readonly payload: Uint8Array
+  readonly message: Uint8Array
+}
+
+/** The last message written (`message`: message 3) or read (`message`: its payload), and the keys. */
+export interface VaultHandshakeFinal {
+  readonly message: Uint8Array
+  readonly keys: VaultHandshakeKeys
+}
+
 /**
  * The operations of a vault, synchronous, as the vault's own thread (or an inline vault) runs
  * them. Every method takes and returns structured-cloneable values only, because in thread mode
@@ -70,6 +90,29 @@ export interface VaultOperations {
   handshakeAbort(id: string): boolean
   /** Handshakes in progress (a gauge: lets tests see that none leaked). */
   handshakeCount(): number
+  /**
+   * Whole steps, one thread round trip each (a handshake is 3 calls for the initiator, 2 for the
+   * responder, instead of 5 each). A failure in any part ends the handshake.
+   * Initiator: start + write message 1 around `payload`.
+   */
+  handshakeInitiate(
+    staticKeyHandle: string,
+    protocolName: string,
+    prologue: Uint8Array,
+    payload: Uint8Array,
+  ): VaultHandshakeStarted
+  /** Responder: start + read message 1 + write message 2 around `payload2`. */
+  handshakeRespond(
+    staticKeyHandle: string,
+    protocolName: string,
+    prologue: Uint8Array,
+    message1: Uint8Array,
+    payload2: Uint8Array,
+  ): VaultHandshakeResponse
+  /** Initiator: write message 3 around `payload`, then split. */
+  handshakeWriteFinal(id: string, payload: Uint8Array): VaultHandshakeFinal
+  /** Responder: read message 3, then split; `message` in the result is its payload. */
+  handshakeReadFinal(id: string, message: Uint8Array): VaultHandshakeFinal
 }
 
 /** The names of VaultOperations, at run time: the inline and thread vaults are built from this list. */
@@ -87,6 +130,10 @@ export const VAULT_OPERATIONS = [
   'handshakeSplit',
   'handshakeAbort',
   'handshakeCount',
+  'handshakeInitiate',
+  'handshakeRespond',
+  'handshakeWriteFinal',
+  'handshakeReadFinal',
 ] as const satisfies readonly (keyof VaultOperations)[]
 
 type Async<T> = {

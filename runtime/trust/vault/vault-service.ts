@@ -241,6 +241,22 @@ function createService(
     return use(key.secret)
   }
 
+  /**
+   * A copy of a static key pair for a handshake, after checking the arguments every start takes.
+   * The handshake keeps its own copy (wiped when it ends): the cache may evict and zero this key
+   * mid-handshake.
+   */
+  const staticPair = (handle: unknown, protocolName: unknown, prologue: unknown) => {
+    checkBytes(prologue, 'Noise prologue', VAULT_MAX_PROLOGUE_BYTES)
+    if (typeof protocolName !== 'string') {
+      throw new OckamError('OCKAM_ERR_INVALID_ARGUMENT', 'the Noise protocol name must be a string')
+    }
+    return withSecret(handle, 'x25519', (secret) => ({
+      secretKey: copy(secret),
+      publicKey: copy(load(handle).publicKey),
+    }))
+  }
+
   const info = (handle: string, key: Omit<LoadedKey, 'secret'>): VaultKeyInfo => ({
     handle,
     type: key.type,
@@ -314,19 +330,28 @@ function createService(
 
     handshakeStart(staticKeyHandle, role, protocolName, prologue) {
       ensureOpen()
-      checkBytes(prologue, 'Noise prologue', VAULT_MAX_PROLOGUE_BYTES)
-      if (typeof protocolName !== 'string') {
-        throw new OckamError('OCKAM_ERR_INVALID_ARGUMENT', 'the Noise protocol name must be a string')
-      }
-      // The handshake keeps its own copy: the cache may evict and zero this key mid-handshake.
-      return withSecret(staticKeyHandle, 'x25519', (secret) =>
-        handshakes.start(
-          { secretKey: copy(secret), publicKey: copy(load(staticKeyHandle).publicKey) },
-          role,
-          protocolName,
-          prologue,
-        ),
-      )
+      return handshakes.start(staticPair(staticKeyHandle, protocolName, prologue), role, protocolName, prologue)
+    },
+
+    handshakeInitiate(staticKeyHandle, protocolName, prologue, payload) {
+      ensureOpen()
+      return handshakes.initiate(staticPair(staticKeyHandle, protocolName, prologue), protocolName, prologue, payload)
+    },
+
+    handshakeRespond(staticKeyHandle, protocolName, prologue, message1, payload2) {
+      ensureOpen()
+      const pair = staticPair(staticKeyHandle, protocolName, prologue)
+      return handshakes.respond(pair, protocolName, prologue, message1, payload2)
+    },
+
+    handshakeWriteFinal(id, payload) {
+      ensureOpen()
+      return handshakes.writeFinal(id, payload)
+    },
+
+    handshakeReadFinal(id, message) {
+      ensureOpen()
+      return handshakes.readFinal(id, message)
     },
 
     handshakeWrite(id, payload) {

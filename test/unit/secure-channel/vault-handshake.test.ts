@@ -93,6 +93,58 @@ for (const mode of MODES) {
     assert.equal(await vault.handshakeCount(), 0)
   })
 
+  test(`${mode}: whole steps (initiate, respond, write/read final) make the same handshake in 5 round trips`, async (t) => {
+    const vault = await open(t, mode)
+    const a = await vault.generateKey('x25519')
+    const b = await vault.generateKey('x25519')
+    const prologue = secureChannelPrologue(1, NOISE_XX_CHACHAPOLY)
+    const name = NOISE_XX_CHACHAPOLY.protocolName
+    const before = vault.threadCalls
+    const initiator = await vault.handshakeInitiate(a.handle, name, prologue, new Uint8Array(0))
+    const responder = await vault.handshakeRespond(b.handle, name, prologue, initiator.message, Uint8Array.of(2))
+    assert.equal(responder.payload.length, 0)
+    const second = await vault.handshakeRead(initiator.id, responder.message)
+    assert.deepEqual(second.payload, Uint8Array.of(2))
+    assert.deepEqual(second.remoteStaticPublicKey, b.publicKey)
+    const third = await vault.handshakeWriteFinal(initiator.id, Uint8Array.of(3))
+    const last = await vault.handshakeReadFinal(responder.id, third.message)
+    assert.deepEqual(last.message, Uint8Array.of(3))
+    assert.deepEqual(third.keys.sendKey, last.keys.receiveKey)
+    assert.deepEqual(third.keys.receiveKey, last.keys.sendKey)
+    assert.deepEqual(third.keys.handshakeHash, last.keys.handshakeHash)
+    assert.deepEqual(last.keys.remoteStaticPublicKey, a.publicKey)
+    assert.deepEqual(third.keys.remoteStaticPublicKey, b.publicKey)
+    if (mode === 'thread') assert.equal(vault.threadCalls - before, 5)
+    assert.equal(await vault.handshakeCount(), 0)
+
+    // A combined step that fails ends its handshake: nothing is left behind.
+    const again = await vault.handshakeInitiate(a.handle, name, prologue, new Uint8Array(0))
+    const tampered = again.message.slice()
+    await assert.rejects(
+      vault.handshakeRespond(
+        b.handle,
+        name,
+        secureChannelPrologue(2, NOISE_XX_CHACHAPOLY),
+        tampered,
+        new Uint8Array(70_000),
+      ),
+      rejectsWith('OCKAM_ERR_NOISE_MESSAGE_TOO_LARGE'),
+    )
+    const reply = await vault.handshakeRespond(
+      b.handle,
+      name,
+      secureChannelPrologue(2, NOISE_XX_CHACHAPOLY),
+      tampered,
+      Uint8Array.of(1),
+    )
+    await assert.rejects(vault.handshakeRead(again.id, reply.message), rejectsWith('OCKAM_ERR_NOISE_DECRYPT_FAILED'))
+    await assert.rejects(
+      vault.handshakeReadFinal(reply.id, new Uint8Array(64)),
+      rejectsWith('OCKAM_ERR_NOISE_DECRYPT_FAILED'),
+    )
+    assert.equal(await vault.handshakeCount(), 0, 'failed combined steps and failed reads ended their handshakes')
+  })
+
   test(`${mode}: bad arguments are typed refusals that leave nothing behind`, async (t) => {
     const vault = await open(t, mode)
     const x = await vault.generateKey('x25519')
