@@ -157,6 +157,19 @@ export const ERROR_CODES = {
   OCKAM_ERR_RESOURCE_INVALID: 'a resource specification is malformed or too large',
   OCKAM_ERR_RESOURCE_NOT_FOUND: 'the node has no resource of that kind and name',
   OCKAM_ERR_RESOURCE_ALREADY_EXISTS: 'the node already has a resource of that kind and name',
+  // Secure channels, and the vault's Noise handshake operations they use
+  OCKAM_ERR_VAULT_TOO_MANY_HANDSHAKES: 'the vault holds its maximum number of handshakes in progress',
+  OCKAM_ERR_VAULT_HANDSHAKE_NOT_FOUND: 'no vault handshake in progress has that id (ended, failed or expired)',
+  OCKAM_ERR_SECURE_CHANNEL_HANDSHAKE_TIMEOUT: 'a secure-channel handshake did not complete in time',
+  OCKAM_ERR_SECURE_CHANNEL_PAYLOAD_MALFORMED: 'a secure-channel handshake payload or transport plaintext is malformed',
+  OCKAM_ERR_SECURE_CHANNEL_PEER_INVALID: 'the peer presented an identity or key attestation that does not verify',
+  OCKAM_ERR_SECURE_CHANNEL_KEY_NOT_ATTESTED: 'the peer Noise static key is not the key its identity attested',
+  OCKAM_ERR_SECURE_CHANNEL_PEER_REFUSED: 'the peer does not satisfy this side trust policy',
+  OCKAM_ERR_SECURE_CHANNEL_REFUSED_BY_PEER: 'the peer refused this side (its trust policy) and closed the channel',
+  OCKAM_ERR_SECURE_CHANNEL_REFRESH_REFUSED:
+    'refreshed credentials do not name this peer or do not come from a trusted authority',
+  OCKAM_ERR_SECURE_CHANNEL_MESSAGE_TOO_LARGE: 'a message is larger than a secure channel carries',
+  OCKAM_ERR_SECURE_CHANNEL_CLOSED: 'the secure channel is closed',
 } as const
 
 export type OckamErrorCode = keyof typeof ERROR_CODES

@@ -41,3 +41,52 @@ export const MAX_TRANSPORT_MESSAGE_BYTES_LIMIT = 16 * 1024 * 1024
 
 /** Bytes a frame adds to its plaintext: the nonce and the AEAD tag. */
 export const TRANSPORT_FRAME_OVERHEAD_BYTES = TRANSPORT_NONCE_BYTES + NOISE_TAG_BYTES
+
+/** The address every node's secure-channel listener takes by default (what `/secure/api` names). */
+export const DEFAULT_SECURE_CHANNEL_LISTENER_ADDRESS = 'api'
+
+/**
+ * Version of the secure-channel handshake, sent in clear in message 1 and bound by the Noise
+ * prologue (with the suite), so a rewritten version byte fails the handshake instead of
+ * downgrading it.
+ */
+export const SECURE_CHANNEL_WIRE_VERSION = 1
+
+/**
+ * Milliseconds a handshake may take, from message 1 to the channel being usable (initiator) or
+ * from message 1 to message 3 (responder). Three messages and two pool verifications take a few
+ * ms on loopback; 10 s leaves room for slow paths through a relay and a busy pool, and is short
+ * enough that a half-open slot held by a silent peer comes back quickly.
+ */
+export const DEFAULT_HANDSHAKE_TIMEOUT_MS = 10_000
+
+/**
+ * Handshakes a listener holds half-open at once (message 1 answered, message 3 not yet
+ * verified), whatever path they came from. Each costs the responder an X25519 key pair, two DH
+ * and a vault slot; beyond this, message 1 is dropped and counted.
+ */
+export const DEFAULT_MAX_HALF_OPEN_PER_LISTENER = 256
+
+/**
+ * Half-open handshakes one incoming path (one TCP connection, relay registration or enclosing
+ * channel) may hold on a listener: one noisy peer cannot take every slot of the listener. A
+ * relay registration carries its member's sessions, which reuse channels, so 16 is plenty.
+ */
+export const DEFAULT_MAX_HALF_OPEN_PER_CONNECTION = 16
+
+/**
+ * Largest application payload (unit: bytes) one channel message carries. Larger than one Noise
+ * message: payloads that do not fit one frame are split into fragments and reassembled in order
+ * (an ordered channel never loses or reorders fragments; a gap closes it). Bounds what a
+ * receiver holds for one message in reassembly.
+ */
+export const DEFAULT_MAX_CHANNEL_MESSAGE_BYTES = 256 * 1024
+
+/** Smallest delay before an automatic credential refresh (unit: ms), whatever the lifetime. */
+export const MIN_CREDENTIAL_REFRESH_DELAY_MS = 1_000
+
+/**
+ * Lifetime of a secure-channel static key attestation made by createSecureChannelIdentity (unit:
+ * seconds): 30 days. Peers refuse an expired attestation; the owner attests its key again.
+ */
+export const DEFAULT_SECURE_CHANNEL_KEY_LIFETIME_SECONDS = 30 * 86_400

@@ -92,6 +92,14 @@ export interface TransportReceiver {
    * (reordering), OCKAM_ERR_NOISE_DECRYPT_FAILED.
    */
   open(frame: Uint8Array): Uint8Array
+  /**
+   * Whether a frame that `open` refused with OCKAM_ERR_NOISE_NONCE_GAP is genuine: it
+   * authenticates under the key of its interval, derived at most one REKEY ahead. Only then does
+   * the gap prove a lost frame; a forged frame claiming a later nonce must not close a channel.
+   * Commits nothing. False for frames beyond the next interval (unprovable: no derivation is
+   * spent on them), for frames that are not ahead, and in reordering mode.
+   */
+  provesGap(frame: Uint8Array): boolean
   state(): TransportReceiverState
   destroy(): void
 }
@@ -267,6 +275,23 @@ function createOrderedReceiver(settings: Settings): TransportReceiver {
       next = n + 1
       return plaintext
     },
+    provesGap(frame) {
+      if (key === undefined) return false
+      checkFrame(frame, settings.maxMessageBytes)
+      const n = readNonce(frame)
+      if (n <= next || n === Number.POSITIVE_INFINITY) return false
+      const frameInterval = Math.floor(n / rekeyInterval)
+      if (frameInterval > interval + 1) return false
+      const frameKey = frameInterval === interval ? key : noiseRekey(provider, suite, key)
+      try {
+        decrypt(settings, frameKey, n, frame)
+        return true
+      } catch {
+        return false
+      } finally {
+        if (frameKey !== key) frameKey.fill(0)
+      }
+    },
     state: () => ({ ordering: 'ordered', nextNonce: next, keyInterval: interval, heldKeyIntervals: [interval] }),
     destroy() {
       key?.fill(0)
@@ -347,6 +372,7 @@ function createReorderingReceiver(settings: Settings, windowFrames: number): Tra
       setBit(n, true)
       return plaintext
     },
+    provesGap: () => false,
     state: () => ({
       ordering: 'reordering',
       nextNonce: highest + 1,

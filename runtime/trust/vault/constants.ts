@@ -37,3 +37,19 @@ export const DEFAULT_VAULT_MAX_SIGN_BYTES = 1024 * 1024
 
 /** Decrypted keys kept in memory (least recently used evicted and zeroed beyond this). */
 export const DEFAULT_VAULT_KEY_CACHE_SIZE = 1024
+
+/**
+ * Noise handshakes in progress inside one vault at once (unit: handshakes). Each holds a few
+ * hundred bytes; the bound is far above the listeners' half-open limits combined, so it only
+ * stops a caller that starts handshakes and never ends them.
+ */
+export const DEFAULT_VAULT_MAX_HANDSHAKES = 1024
+
+/**
+ * Longest life of a handshake in the vault (unit: ms), whatever its caller does: several times
+ * any channel's handshake timeout, so only abandoned handshakes are swept.
+ */
+export const DEFAULT_VAULT_HANDSHAKE_TTL_MS = 60_000
+
+/** Largest Noise prologue the vault accepts (unit: bytes); ours is about 50. */
+export const VAULT_MAX_PROLOGUE_BYTES = 1024

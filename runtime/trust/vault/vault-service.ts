@@ -18,13 +18,17 @@ import {
   DEFAULT_SCRYPT_LOG2_N,
   DEFAULT_SCRYPT_P,
   DEFAULT_SCRYPT_R,
+  DEFAULT_VAULT_HANDSHAKE_TTL_MS,
   DEFAULT_VAULT_KEY_CACHE_SIZE,
+  DEFAULT_VAULT_MAX_HANDSHAKES,
   DEFAULT_VAULT_MAX_SIGN_BYTES,
   VAULT_HANDLE_RANDOM_BYTES,
+  VAULT_MAX_PROLOGUE_BYTES,
   VAULT_PASSPHRASE_ENV,
   VAULT_PASSPHRASE_FILE_ENV,
   VAULT_SALT_BYTES,
 } from './constants.js'
+import { createHandshakeTable } from './handshakes.js'
 import { createKeyRepository, type KeyRepository, type KeyRow, type SettingsRow } from './key-repository.js'
 import { type PassphraseEnv, resolvePassphrase } from './passphrase.js'
 import {
@@ -55,6 +59,10 @@ interface CommonOptions {
   readonly kdf?: ScryptCost
   readonly maxSignBytes?: number
   readonly keyCacheSize?: number
+  /** Noise handshakes in progress at once; default DEFAULT_VAULT_MAX_HANDSHAKES. */
+  readonly maxHandshakes?: number
+  /** Longest life of one handshake, ms; default DEFAULT_VAULT_HANDSHAKE_TTL_MS. */
+  readonly handshakeTtlMs?: number
   readonly now?: () => number
 }
 
@@ -166,6 +174,13 @@ function createService(
   const cacheSize = options.keyCacheSize ?? DEFAULT_VAULT_KEY_CACHE_SIZE
   // Map order is recency: a hit moves the key to the end, eviction takes the first.
   const cache = new Map<string, LoadedKey>()
+  const handshakes = createHandshakeTable({
+    provider,
+    maxHandshakes: options.maxHandshakes ?? DEFAULT_VAULT_MAX_HANDSHAKES,
+    ttlMs: options.handshakeTtlMs ?? DEFAULT_VAULT_HANDSHAKE_TTL_MS,
+    now,
+    newId: () => `hs_${Buffer.from(provider.randomBytes(VAULT_HANDLE_RANDOM_BYTES)).toString('hex')}`,
+  })
 
   const ensureOpen = (): void => {
     if (closed) throw new OckamError('OCKAM_ERR_STOPPED', 'the vault is closed')
@@ -224,6 +239,22 @@ function createService(
       })
     }
     return use(key.secret)
+  }
+
+  /**
+   * A copy of a static key pair for a handshake, after checking the arguments every start takes.
+   * The handshake keeps its own copy (wiped when it ends): the cache may evict and zero this key
+   * mid-handshake.
+   */
+  const staticPair = (handle: unknown, protocolName: unknown, prologue: unknown) => {
+    checkBytes(prologue, 'Noise prologue', VAULT_MAX_PROLOGUE_BYTES)
+    if (typeof protocolName !== 'string') {
+      throw new OckamError('OCKAM_ERR_INVALID_ARGUMENT', 'the Noise protocol name must be a string')
+    }
+    return withSecret(handle, 'x25519', (secret) => ({
+      secretKey: copy(secret),
+      publicKey: copy(load(handle).publicKey),
+    }))
   }
 
   const info = (handle: string, key: Omit<LoadedKey, 'secret'>): VaultKeyInfo => ({
@@ -297,6 +328,57 @@ function createService(
       return copy(withSecret(handle, 'x25519', (secret) => x25519Typed(provider, secret, peerPublicKey)))
     },
 
+    handshakeStart(staticKeyHandle, role, protocolName, prologue) {
+      ensureOpen()
+      return handshakes.start(staticPair(staticKeyHandle, protocolName, prologue), role, protocolName, prologue)
+    },
+
+    handshakeInitiate(staticKeyHandle, protocolName, prologue, payload) {
+      ensureOpen()
+      return handshakes.initiate(staticPair(staticKeyHandle, protocolName, prologue), protocolName, prologue, payload)
+    },
+
+    handshakeRespond(staticKeyHandle, protocolName, prologue, message1, payload2) {
+      ensureOpen()
+      const pair = staticPair(staticKeyHandle, protocolName, prologue)
+      return handshakes.respond(pair, protocolName, prologue, message1, payload2)
+    },
+
+    handshakeWriteFinal(id, payload) {
+      ensureOpen()
+      return handshakes.writeFinal(id, payload)
+    },
+
+    handshakeReadFinal(id, message) {
+      ensureOpen()
+      return handshakes.readFinal(id, message)
+    },
+
+    handshakeWrite(id, payload) {
+      ensureOpen()
+      return handshakes.write(id, payload)
+    },
+
+    handshakeRead(id, message) {
+      ensureOpen()
+      return handshakes.read(id, message)
+    },
+
+    handshakeSplit(id) {
+      ensureOpen()
+      return handshakes.split(id)
+    },
+
+    handshakeAbort(id) {
+      ensureOpen()
+      return handshakes.abort(id)
+    },
+
+    handshakeCount() {
+      ensureOpen()
+      return handshakes.size
+    },
+
     deleteKey(handle) {
       ensureOpen()
       checkHandle(handle)
@@ -314,6 +396,7 @@ function createService(
       closed = true
       for (const key of cache.values()) key.secret.fill(0)
       cache.clear()
+      handshakes.clear()
       if (protection.kind === 'passphrase') forget(protection.keys)
       if (ownsStore) store.close()
     },
