@@ -12,9 +12,9 @@
 import { Bench } from 'tinybench'
 import { createNativeCryptoProvider } from '../runtime/trust/crypto/native.js'
 import type { CryptoProvider } from '../runtime/trust/crypto/provider.js'
-import { createXXHandshake } from '../workers/secure-channel/noise/handshake-xx.js'
-import { secureChannelPrologue } from '../workers/secure-channel/noise/prologue.js'
-import { NOISE_XX_AESGCM, NOISE_XX_CHACHAPOLY, type NoiseSuite } from '../workers/secure-channel/noise/suite.js'
+import { createXXHandshake } from '../runtime/trust/noise/handshake-xx.js'
+import { secureChannelPrologue } from '../runtime/trust/noise/prologue.js'
+import { NOISE_XX_AESGCM, NOISE_XX_CHACHAPOLY, type NoiseSuite } from '../runtime/trust/noise/suite.js'
 import { createTransportReceiver, createTransportSender } from '../workers/secure-channel/transport-cipher.js'
 
 const ROUNDS = 5

@@ -3,7 +3,7 @@
  * of a channel must use the same rekey interval and maximum message size: they are part of the
  * protocol, not local tuning.
  */
-import { NOISE_MAX_MESSAGE_BYTES, NOISE_TAG_BYTES } from './noise/constants.js'
+import { NOISE_MAX_MESSAGE_BYTES, NOISE_TAG_BYTES } from '../../runtime/trust/noise/constants.js'
 
 /**
  * Messages sealed under one key before the sender applies Noise REKEY (unit: frames). Ockam

@@ -23,9 +23,9 @@ import {
   DEFAULT_MAX_IDENTITY_HISTORY_BYTES,
   DEFAULT_MAX_PEER_CREDENTIALS,
 } from '../../runtime/trust/constants.js'
+import { NOISE_DH_BYTES, NOISE_MAX_MESSAGE_BYTES } from '../../runtime/trust/noise/constants.js'
+import { NOISE_XX_AESGCM, NOISE_XX_CHACHAPOLY, type NoiseSuite } from '../../runtime/trust/noise/suite.js'
 import { SECURE_CHANNEL_WIRE_VERSION } from './constants.js'
-import { NOISE_DH_BYTES, NOISE_MAX_MESSAGE_BYTES } from './noise/constants.js'
-import { NOISE_XX_AESGCM, NOISE_XX_CHACHAPOLY, type NoiseSuite } from './noise/suite.js'
 
 /** Version of the identity payload structure (its first array item). */
 export const IDENTITY_PAYLOAD_VERSION = 1

@@ -1,15 +1,15 @@
 /** Options of createSecureChannel and startSecureChannelListener, checked eagerly with precise messages. */
 import { OckamError } from '../../runtime/errors.js'
 import { nowSeconds } from '../../runtime/trust/identity/validity.js'
-import { DEFAULT_HANDSHAKE_TIMEOUT_MS, DEFAULT_MAX_CHANNEL_MESSAGE_BYTES } from './constants.js'
-import { checkIdentityMaterial, type SecureChannelIdentity } from './identity-material.js'
 import {
   NOISE_SUITES,
   NOISE_XX_AESGCM,
   type NoiseProtocolName,
   type NoiseSuite,
   noiseSuiteByName,
-} from './noise/suite.js'
+} from '../../runtime/trust/noise/suite.js'
+import { DEFAULT_HANDSHAKE_TIMEOUT_MS, DEFAULT_MAX_CHANNEL_MESSAGE_BYTES } from './constants.js'
+import { checkIdentityMaterial, type SecureChannelIdentity } from './identity-material.js'
 import { checkTrustPolicy, type TrustPolicy } from './trust-policy.js'
 
 export interface CommonChannelOptions {

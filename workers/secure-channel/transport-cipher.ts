@@ -16,7 +16,11 @@
  * - over a reordering path a sliding bitmap window accepts each nonce at most once.
  */
 import { OckamError } from '../../runtime/errors.js'
+import { copyBytes } from '../../runtime/trust/bytes.js'
 import { AEAD_KEY_BYTES, type CryptoProvider } from '../../runtime/trust/crypto/provider.js'
+import { noiseDecrypt, noiseEncrypt, noiseRekey } from '../../runtime/trust/noise/cipher-state.js'
+import { NOISE_MAX_NONCE, NOISE_TAG_BYTES } from '../../runtime/trust/noise/constants.js'
+import type { NoiseSuite } from '../../runtime/trust/noise/suite.js'
 import {
   DEFAULT_MAX_TRANSPORT_MESSAGE_BYTES,
   DEFAULT_REKEY_INTERVAL_MESSAGES,
@@ -26,10 +30,6 @@ import {
   MAX_TRANSPORT_MESSAGE_BYTES_LIMIT,
   TRANSPORT_NONCE_BYTES,
 } from './constants.js'
-import { copyBytes } from './noise/bytes.js'
-import { noiseDecrypt, noiseEncrypt, noiseRekey } from './noise/cipher-state.js'
-import { NOISE_MAX_NONCE, NOISE_TAG_BYTES } from './noise/constants.js'
-import type { NoiseSuite } from './noise/suite.js'
 
 const EMPTY = new Uint8Array(0)
 const TWO_POW_32 = 0x1_0000_0000

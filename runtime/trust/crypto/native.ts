@@ -16,7 +16,6 @@ import {
   createPrivateKey,
   createPublicKey,
   diffieHellman,
-  generateKeyPairSync,
   hkdfSync,
   type KeyObject,
   randomBytes as nodeRandomBytes,
@@ -67,10 +66,16 @@ function rawPublicKey(key: KeyObject): Uint8Array {
   return fromBase64url(key.export({ format: 'jwk' }).x)
 }
 
+/**
+ * A fresh key pair from 32 random bytes (an X25519 scalar is clamped by X25519 itself; an
+ * Ed25519 secret is a seed), not from generateKeyPairSync: on Node 20, exporting a key made by
+ * generateKeyPairSync can deadlock the process when a GC finalizes the key-generation job while
+ * the export holds the key's mutex (seen here: the main thread stuck in
+ * ~KeyGenJob -> uv_mutex_lock under KeyObjectHandle::ExportJWK, at 0% CPU).
+ */
 function generate(curve: Curve): KeyPair {
-  const { privateKey } = curve === 'Ed25519' ? generateKeyPairSync('ed25519') : generateKeyPairSync('x25519')
-  const jwk = privateKey.export({ format: 'jwk' })
-  return { secretKey: fromBase64url(jwk.d), publicKey: fromBase64url(jwk.x) }
+  const secretKey = new Uint8Array(nodeRandomBytes(32))
+  return { secretKey, publicKey: rawPublicKey(createPublicKey(privateKeyObject(curve, secretKey))) }
 }
 
 function isAllZero(bytes: Uint8Array): boolean {

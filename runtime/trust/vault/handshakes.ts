@@ -10,10 +10,10 @@
  * evict (and zero) its copy at any time.
  */
 
-import { createXXHandshake, type NoiseHandshake } from '../../../workers/secure-channel/noise/handshake-xx.js'
-import { noiseSuiteByName } from '../../../workers/secure-channel/noise/suite.js'
 import { OckamError } from '../../errors.js'
 import type { CryptoProvider, KeyPair } from '../crypto/provider.js'
+import { createXXHandshake, type NoiseHandshake } from '../noise/handshake-xx.js'
+import { noiseSuiteByName } from '../noise/suite.js'
 import type {
   VaultHandshakeFinal,
   VaultHandshakeKeys,

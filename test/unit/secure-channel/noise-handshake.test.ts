@@ -8,13 +8,13 @@ import { describe, test } from 'node:test'
 import fc from 'fast-check'
 import { isOckamError } from '../../../runtime/errors.js'
 import type { CryptoProvider } from '../../../runtime/trust/crypto/provider.js'
-import { NOISE_MAX_MESSAGE_BYTES } from '../../../workers/secure-channel/noise/constants.js'
+import { NOISE_MAX_MESSAGE_BYTES } from '../../../runtime/trust/noise/constants.js'
 import {
   createXXHandshake,
   type NoiseHandshake,
   XX_MESSAGE_OVERHEAD_BYTES,
-} from '../../../workers/secure-channel/noise/handshake-xx.js'
-import { secureChannelPrologue } from '../../../workers/secure-channel/noise/prologue.js'
+} from '../../../runtime/trust/noise/handshake-xx.js'
+import { secureChannelPrologue } from '../../../runtime/trust/noise/prologue.js'
 import {
   encodeNoiseNonce,
   NOISE_SUITES,
@@ -22,7 +22,7 @@ import {
   NOISE_XX_CHACHAPOLY,
   type NoiseSuite,
   noiseSuiteByName,
-} from '../../../workers/secure-channel/noise/suite.js'
+} from '../../../runtime/trust/noise/suite.js'
 import { PROVIDERS, toHex } from './helpers.js'
 
 function pair(

@@ -7,14 +7,14 @@ import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, test } from 'node:test'
 import type { CryptoProvider } from '../../../runtime/trust/crypto/provider.js'
-import { DEFAULT_REKEY_INTERVAL_MESSAGES } from '../../../workers/secure-channel/constants.js'
-import { CipherState, noiseRekey } from '../../../workers/secure-channel/noise/cipher-state.js'
+import { CipherState, noiseRekey } from '../../../runtime/trust/noise/cipher-state.js'
 import {
   NOISE_XX_AESGCM,
   NOISE_XX_CHACHAPOLY,
   type NoiseSuite,
   noiseSuiteByName,
-} from '../../../workers/secure-channel/noise/suite.js'
+} from '../../../runtime/trust/noise/suite.js'
+import { DEFAULT_REKEY_INTERVAL_MESSAGES } from '../../../workers/secure-channel/constants.js'
 import { createTransportReceiver, createTransportSender } from '../../../workers/secure-channel/transport-cipher.js'
 import { fromHex, PROVIDERS, toHex, VECTORS_DIR } from './helpers.js'
 

@@ -9,6 +9,7 @@ import fc from 'fast-check'
 import type { Address } from '../../../runtime/address.js'
 import { OckamError } from '../../../runtime/errors.js'
 import { DEFAULT_MAX_ROUTE_HOPS } from '../../../runtime/limits.js'
+import { NOISE_SUITES, NOISE_XX_AESGCM, NOISE_XX_CHACHAPOLY } from '../../../runtime/trust/noise/suite.js'
 import {
   decodeIdentityPayload,
   decodeMessage1,
@@ -16,7 +17,6 @@ import {
   encodeMessage1,
   MESSAGE_1_BYTES,
 } from '../../../workers/secure-channel/handshake-payload.js'
-import { NOISE_SUITES, NOISE_XX_AESGCM, NOISE_XX_CHACHAPOLY } from '../../../workers/secure-channel/noise/suite.js'
 import {
   type ChannelPlaintext,
   CLOSE_REASONS,

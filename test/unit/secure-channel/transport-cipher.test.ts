@@ -7,13 +7,13 @@ import { describe, test } from 'node:test'
 import fc from 'fast-check'
 import { isOckamError } from '../../../runtime/errors.js'
 import type { CryptoProvider } from '../../../runtime/trust/crypto/provider.js'
+import { CipherState } from '../../../runtime/trust/noise/cipher-state.js'
+import { NOISE_MAX_MESSAGE_BYTES, NOISE_MAX_NONCE } from '../../../runtime/trust/noise/constants.js'
+import { NOISE_SUITES, type NoiseSuite } from '../../../runtime/trust/noise/suite.js'
 import {
   DEFAULT_REPLAY_WINDOW_FRAMES,
   TRANSPORT_FRAME_OVERHEAD_BYTES,
 } from '../../../workers/secure-channel/constants.js'
-import { CipherState } from '../../../workers/secure-channel/noise/cipher-state.js'
-import { NOISE_MAX_MESSAGE_BYTES, NOISE_MAX_NONCE } from '../../../workers/secure-channel/noise/constants.js'
-import { NOISE_SUITES, type NoiseSuite } from '../../../workers/secure-channel/noise/suite.js'
 import {
   createTransportReceiver,
   createTransportSender,

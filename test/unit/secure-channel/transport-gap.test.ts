@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { NOISE_XX_AESGCM } from '../../../workers/secure-channel/noise/suite.js'
+import { NOISE_XX_AESGCM } from '../../../runtime/trust/noise/suite.js'
 import { createTransportReceiver, createTransportSender } from '../../../workers/secure-channel/transport-cipher.js'
 import { countingProvider, PROVIDERS, totalCalls } from './helpers.js'
 

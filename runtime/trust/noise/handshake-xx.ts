@@ -13,9 +13,9 @@
  * "the handshake has failed"); every later call throws OCKAM_ERR_NOISE_HANDSHAKE_STATE. A
  * payload too large to write is refused before anything changes, so the caller may retry smaller.
  */
-import { isOckamError, OckamError } from '../../../runtime/errors.js'
-import type { CryptoProvider, KeyPair } from '../../../runtime/trust/crypto/provider.js'
-import { concatBytes, copyBytes } from './bytes.js'
+import { isOckamError, OckamError } from '../../errors.js'
+import { concatBytes, copyBytes } from '../bytes.js'
+import type { CryptoProvider, KeyPair } from '../crypto/provider.js'
 import { NOISE_DH_BYTES, NOISE_MAX_MESSAGE_BYTES, NOISE_TAG_BYTES } from './constants.js'
 import type { NoiseSuite } from './suite.js'
 import { SymmetricState } from './symmetric-state.js'

@@ -10,7 +10,7 @@
  * (44 bytes). The protocol name is also hashed into h by InitializeSymmetric; naming it again
  * keeps the whole channel identity in one readable string.
  */
-import { OckamError } from '../../../runtime/errors.js'
+import { OckamError } from '../../errors.js'
 import type { NoiseSuite } from './suite.js'
 
 export const PROLOGUE_LABEL = 'ockam-runtime'

@@ -2,8 +2,8 @@
  * The two Noise protocols we speak and how each encodes its 64-bit nonce into the 96-bit AEAD
  * nonce (Noise §12.3 / §12.4). Both use 25519 for DH and SHA256 for hashing.
  */
-import { OckamError } from '../../../runtime/errors.js'
-import { AEAD_NONCE_BYTES, type AeadAlgorithm } from '../../../runtime/trust/crypto/provider.js'
+import { OckamError } from '../../errors.js'
+import { AEAD_NONCE_BYTES, type AeadAlgorithm } from '../crypto/provider.js'
 
 export type NoiseCipherName = 'AESGCM' | 'ChaChaPoly'
 

@@ -3,9 +3,9 @@
  * cipher (../transport-cipher.ts) calls the same primitives with explicit nonces, so the code the
  * test vectors drive is the code channels run.
  */
-import { isOckamError, OckamError } from '../../../runtime/errors.js'
-import { AEAD_KEY_BYTES, type CryptoProvider } from '../../../runtime/trust/crypto/provider.js'
-import { copyBytes } from './bytes.js'
+import { isOckamError, OckamError } from '../../errors.js'
+import { copyBytes } from '../bytes.js'
+import { AEAD_KEY_BYTES, type CryptoProvider } from '../crypto/provider.js'
 import { NOISE_HASH_BYTES, NOISE_MAX_NONCE } from './constants.js'
 import { encodeNoiseNonce, type NoiseSuite, rekeyNonce } from './suite.js'
 

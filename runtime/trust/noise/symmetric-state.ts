@@ -2,8 +2,9 @@
  * Noise §5.2 SymmetricState over SHA256: the chaining key ck, the handshake hash h and a
  * CipherState. HKDF is written out with HMAC-SHA256 exactly as Noise §4.3 defines it.
  */
-import type { CryptoProvider } from '../../../runtime/trust/crypto/provider.js'
-import { concatBytes } from './bytes.js'
+
+import { concatBytes } from '../bytes.js'
+import type { CryptoProvider } from '../crypto/provider.js'
 import { CipherState } from './cipher-state.js'
 import { NOISE_HASH_BYTES } from './constants.js'
 import type { NoiseSuite } from './suite.js'
