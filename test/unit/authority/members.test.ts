@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { ADMIN_ATTRIBUTE, ENROLLER_ATTRIBUTE } from '../../../runtime/authority/attributes.js'
+import { createAuthorityService } from '../../../runtime/authority/authority.js'
 import { DEFAULT_MEMBER_CREDENTIAL_TTL_SECONDS } from '../../../runtime/authority/constants.js'
 import { verifyCredential } from '../../../runtime/trust/credentials/credential.js'
 import type { IdentitiesService } from '../../../runtime/trust/identities/index.js'
@@ -294,4 +295,15 @@ test('concurrent deletions get consecutive sequence numbers', async (t) => {
     host.authority.entriesSince(3, 1).entries.map((entry) => entry.seq),
     [4],
   )
+})
+
+test('the authority refuses a database connection that is not synchronous=FULL', async (t) => {
+  const host = await projectHost(t)
+  host.store.db.pragma('synchronous = NORMAL')
+  assert.throws(
+    () => createAuthorityService({ db: host.store.db, identities: host.identities }),
+    withCode('OCKAM_ERR_INTERNAL'),
+  )
+  host.store.db.pragma('synchronous = FULL')
+  assert.equal(createAuthorityService({ db: host.store.db, identities: host.identities }).project().name, 'demo')
 })
