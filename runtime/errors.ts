@@ -170,6 +170,46 @@ export const ERROR_CODES = {
     'refreshed credentials do not name this peer or do not come from a trusted authority',
   OCKAM_ERR_SECURE_CHANNEL_MESSAGE_TOO_LARGE: 'a message is larger than a secure channel carries',
   OCKAM_ERR_SECURE_CHANNEL_CLOSED: 'the secure channel is closed',
+  // Authority: project, members, enrollment tickets, relay names, revocations
+  OCKAM_ERR_AUTHORITY_NO_PROJECT: 'this state folder hosts no project',
+  OCKAM_ERR_AUTHORITY_PROJECT_EXISTS: 'this state folder already hosts a project (one per state folder)',
+  OCKAM_ERR_AUTHORITY_PROJECT_NAME_INVALID: 'a project name is not 1 to 63 characters of a-z, 0-9 and -',
+  OCKAM_ERR_AUTHORITY_ADDRESS_INVALID: 'an advertised project address is not HOST:PORT',
+  OCKAM_ERR_AUTHORITY_SETTINGS_INVALID: 'project settings are malformed or out of range',
+  OCKAM_ERR_AUTHORITY_WRONG_PROJECT: 'a request or ticket names another project or authority',
+  OCKAM_ERR_AUTHORITY_ACCESS_DENIED:
+    'the requester may not do that (not a member, not an admin or enroller, or no authenticated channel)',
+  OCKAM_ERR_AUTHORITY_ENROLLER_LIMIT:
+    'enrollers cannot grant reserved attributes or relay *, nor create, change or delete admins or enrollers',
+  OCKAM_ERR_AUTHORITY_ATTRIBUTES_INVALID: 'attributes are not text values within the credential limits',
+  OCKAM_ERR_AUTHORITY_RESERVED_ATTRIBUTE:
+    'an attribute name is reserved (ockam- prefix) or computed (identifier, has_credential)',
+  OCKAM_ERR_AUTHORITY_TICKET_INVALID: 'ticket options are out of range (usage count, lifetime)',
+  OCKAM_ERR_AUTHORITY_TICKET_TEXT_INVALID: 'an enrollment ticket text is malformed',
+  OCKAM_ERR_AUTHORITY_TICKET_UNKNOWN: 'no ticket of this project has that one-time code',
+  OCKAM_ERR_AUTHORITY_TICKET_USED: 'the ticket has been used as many times as it allows',
+  OCKAM_ERR_AUTHORITY_TICKET_EXPIRED: 'the ticket has expired',
+  OCKAM_ERR_AUTHORITY_TICKET_REVOKED: 'the ticket was revoked',
+  OCKAM_ERR_AUTHORITY_TICKET_NOT_FOUND: 'no ticket has that id',
+  OCKAM_ERR_AUTHORITY_ALREADY_MEMBER: 'the identity is already a member of the project',
+  OCKAM_ERR_AUTHORITY_MEMBER_NOT_FOUND: 'the identity is not a member of the project',
+  OCKAM_ERR_AUTHORITY_LAST_ADMIN: 'the last admin of a project cannot be deleted or demoted',
+  OCKAM_ERR_AUTHORITY_IDENTITY_REVOKED: 'the identity was revoked from the project and cannot become a member again',
+  OCKAM_ERR_AUTHORITY_BUSY: 'the authority state kept changing under the operation; nothing was changed',
+  OCKAM_ERR_AUTHORITY_MESSAGE_INVALID: 'an authority request or response is malformed',
+  OCKAM_ERR_AUTHORITY_TOO_MANY_SUBSCRIBERS: 'the revocation service is at its subscriber limit',
+  OCKAM_ERR_RELAY_NAME_INVALID: 'a relay name is not 1 to 63 characters of a-z, 0-9 and -',
+  OCKAM_ERR_RELAY_NOT_ALLOWED:
+    'the identity may not register that relay name (attribute relay is neither the name nor *)',
+  OCKAM_ERR_RELAY_NAME_TAKEN: 'the relay name is owned by another identity',
+  OCKAM_ERR_RELAY_NOT_FOUND: 'no relay name is registered with that name',
+  OCKAM_ERR_REVOCATION_INVALID: 'a revocation entry is malformed or of an unknown version',
+  OCKAM_ERR_REVOCATION_WRONG_AUTHORITY: 'a revocation entry was issued by another authority than the one trusted',
+  OCKAM_ERR_REVOCATION_UNKNOWN_SIGNER:
+    'a revocation entry names a key change the trusted authority history does not hold',
+  OCKAM_ERR_REVOCATION_BAD_SIGNATURE: 'a revocation entry signature does not verify',
+  OCKAM_ERR_REVOCATION_SEQ_GAP: 'a revocation entry is not the next in sequence (entries were missed)',
+  OCKAM_ERR_REVOCATION_CONFLICT: 'two different revocation entries claim one sequence number',
 } as const
 
 export type OckamErrorCode = keyof typeof ERROR_CODES

@@ -143,5 +143,103 @@ const nodesAndResources: Migration = {
   },
 }
 
+const authority: Migration = {
+  version: 4,
+  name: 'project authority: members, tickets, relay owners, revocations, audit; received revocations',
+  up(db) {
+    db.exec(`
+      -- The project this state folder hosts (runtime/authority/): at most one row (one project
+      -- per state folder in this release). authority is the identifier of the authority identity,
+      -- one of this folder's identities and distinct from the admin's; advertised_address is the
+      -- HOST:PORT tickets carry; settings is a JSON object (credentialTtlSeconds). These tables
+      -- rely on the store's synchronous=FULL: a redeemed ticket or a revocation is on disk before
+      -- anyone is told.
+      CREATE TABLE authority_project (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        name TEXT NOT NULL CHECK (length(name) BETWEEN 1 AND 63 AND name NOT GLOB '*[^a-z0-9-]*'),
+        authority TEXT NOT NULL UNIQUE REFERENCES identities (identifier) ON DELETE RESTRICT,
+        advertised_address TEXT NOT NULL CHECK (length(advertised_address) BETWEEN 3 AND 300),
+        settings TEXT NOT NULL CHECK (json_valid(settings) AND json_type(settings) = 'object'),
+        created_at INTEGER NOT NULL
+      ) STRICT;
+
+      -- Members of the project. attributes is a JSON object of text values, reserved ones
+      -- (ockam-admin, ockam-enroller) included; history is the longest verified change history
+      -- the member presented (NULL until it presents one: a member added by identifier), which
+      -- credentials bind. added_by is the identifier of the admin, enroller or ticket redeemer.
+      CREATE TABLE authority_members (
+        identifier TEXT PRIMARY KEY CHECK (length(identifier) = 65 AND substr(identifier, 1, 1) = 'I'),
+        attributes TEXT NOT NULL CHECK (json_valid(attributes) AND json_type(attributes) = 'object'),
+        history BLOB CHECK (history IS NULL OR length(history) > 0),
+        added_by TEXT NOT NULL CHECK (length(added_by) = 65 AND substr(added_by, 1, 1) = 'I'),
+        enrolled_with TEXT,
+        added_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL
+      ) STRICT;
+
+      -- Enrollment tickets. Only the SHA-256 of the one-time code is kept; redemption is one
+      -- UPDATE of uses_left guarded by revoked, uses_left and expires_at. id is public (list,
+      -- revoke); relay is the name granted as the relay attribute. Times are Unix ms.
+      CREATE TABLE authority_tickets (
+        id TEXT PRIMARY KEY CHECK (length(id) = 16 AND id NOT GLOB '*[^0-9a-f]*'),
+        code_hash BLOB NOT NULL UNIQUE CHECK (length(code_hash) = 32),
+        attributes TEXT NOT NULL CHECK (json_valid(attributes) AND json_type(attributes) = 'object'),
+        relay TEXT CHECK (relay IS NULL OR (length(relay) BETWEEN 1 AND 63 AND relay NOT GLOB '*[^a-z0-9-*]*')),
+        usage_count INTEGER NOT NULL CHECK (usage_count >= 1),
+        uses_left INTEGER NOT NULL CHECK (uses_left BETWEEN 0 AND usage_count),
+        expires_at INTEGER NOT NULL,
+        enroller INTEGER NOT NULL CHECK (enroller IN (0, 1)),
+        revoked INTEGER NOT NULL DEFAULT 0 CHECK (revoked IN (0, 1)),
+        created_by TEXT NOT NULL CHECK (length(created_by) = 65 AND substr(created_by, 1, 1) = 'I'),
+        created_at INTEGER NOT NULL
+      ) STRICT;
+
+      -- Relay name -> owner identity. A name is owned until released (by its owner, an admin,
+      -- or the owner's deletion from the project), so nobody else can take it over meanwhile.
+      CREATE TABLE authority_relay_owners (
+        name TEXT PRIMARY KEY CHECK (length(name) BETWEEN 1 AND 63 AND name NOT GLOB '*[^a-z0-9-]*'),
+        owner TEXT NOT NULL CHECK (length(owner) = 65 AND substr(owner, 1, 1) = 'I'),
+        claimed_at INTEGER NOT NULL
+      ) STRICT;
+      CREATE INDEX authority_relay_owners_owner ON authority_relay_owners (owner);
+
+      -- Revocations published by this authority: seq counts from 1 without gaps; entry is the
+      -- exact signed bytes (runtime/authority/revocation-entry.ts) that subscribers receive, its
+      -- signature included. revoked_at is Unix seconds, as signed. A revoked identifier stays
+      -- revoked: it cannot become a member again.
+      CREATE TABLE authority_revocations (
+        seq INTEGER PRIMARY KEY CHECK (seq >= 1),
+        identifier TEXT NOT NULL UNIQUE CHECK (length(identifier) = 65 AND substr(identifier, 1, 1) = 'I'),
+        revoked_at INTEGER NOT NULL,
+        entry BLOB NOT NULL CHECK (length(entry) > 0)
+      ) STRICT;
+
+      -- Who did what: every change to members, tickets, relay owners and the project. actor is
+      -- an identifier; details a JSON object; at Unix ms. Append-only.
+      CREATE TABLE authority_audit (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        actor TEXT NOT NULL CHECK (length(actor) = 65 AND substr(actor, 1, 1) = 'I'),
+        action TEXT NOT NULL CHECK (length(action) BETWEEN 1 AND 64),
+        details TEXT NOT NULL CHECK (json_valid(details) AND json_type(details) = 'object'),
+        at INTEGER NOT NULL
+      ) STRICT;
+
+      -- Subscriber side: revocation entries received from an authority, verified before they
+      -- are stored, contiguous from seq 1 per authority. Kept across restarts so a revoked
+      -- identity stays refused while the project is unreachable.
+      CREATE TABLE received_revocations (
+        authority TEXT NOT NULL CHECK (length(authority) = 65 AND substr(authority, 1, 1) = 'I'),
+        seq INTEGER NOT NULL CHECK (seq >= 1),
+        identifier TEXT NOT NULL CHECK (length(identifier) = 65 AND substr(identifier, 1, 1) = 'I'),
+        revoked_at INTEGER NOT NULL,
+        entry BLOB NOT NULL CHECK (length(entry) > 0),
+        received_at INTEGER NOT NULL,
+        PRIMARY KEY (authority, seq)
+      ) STRICT;
+      CREATE INDEX received_revocations_identifier ON received_revocations (identifier, authority);
+    `)
+  },
+}
+
 /** Every migration this binary knows, in order. Other areas append theirs. */
-export const MIGRATIONS: readonly Migration[] = [vaultKeys, identitiesAndPolicies, nodesAndResources]
+export const MIGRATIONS: readonly Migration[] = [vaultKeys, identitiesAndPolicies, nodesAndResources, authority]
