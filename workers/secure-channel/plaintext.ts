@@ -15,10 +15,9 @@
  * path (the same hop encoding as a TCP frame). A message too large for one frame is split into
  * payload-first and payload-next plaintexts; an ordered channel delivers them in order or closes.
  */
-import type { Address } from '../../runtime/address.js'
 import { OckamError } from '../../runtime/errors.js'
-import { DEFAULT_MAX_ROUTE_HOPS } from '../../runtime/limits.js'
 import type { Route } from '../../runtime/route.js'
+import { encodedRouteLength, readRoute, writeRoute } from '../../runtime/route-codec.js'
 import { decodeCredentialListBytes, encodeCredentialList } from './handshake-payload.js'
 
 export const PLAINTEXT_PAYLOAD = 0x01
@@ -52,64 +51,10 @@ export type ChannelPlaintext =
   | { readonly type: 'credentials'; readonly credentials: readonly Uint8Array[] }
   | { readonly type: 'close'; readonly reason: CloseReason }
 
-const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true })
-
 function malformed(message: string): OckamError {
   return new OckamError('OCKAM_ERR_SECURE_CHANNEL_PAYLOAD_MALFORMED', message, {
     hint: 'the peer is broken or hostile: close the channel',
   })
-}
-
-/** Encoded length of a route, checked against the hop and address limits before anything is written. */
-function routeLength(route: Route): number {
-  if (route.length > DEFAULT_MAX_ROUTE_HOPS) {
-    throw new OckamError('OCKAM_ERR_ROUTE_INVALID', `a route has at most ${DEFAULT_MAX_ROUTE_HOPS} hops`)
-  }
-  let length = 1
-  for (const hop of route) {
-    const bytes = Buffer.byteLength(hop.value)
-    if (bytes === 0 || bytes > 255) {
-      throw new OckamError('OCKAM_ERR_ADDRESS_INVALID', `address value must be 1 to 255 bytes, got ${bytes}`)
-    }
-    length += 2 + bytes
-  }
-  return length
-}
-
-/** Writes a route whose length `routeLength` checked; straight into `out`, no intermediate arrays. */
-function writeRoute(route: Route, out: Buffer, offset: number): number {
-  out[offset++] = route.length
-  for (const hop of route) {
-    out[offset] = hop.type
-    const written = out.write(hop.value, offset + 2, 'utf8')
-    out[offset + 1] = written
-    offset += 2 + written
-  }
-  return offset
-}
-
-function readRoute(bytes: Uint8Array, offset: number, which: string): [Address[], number] {
-  if (offset >= bytes.length) throw malformed(`plaintext ends before the ${which} route`)
-  const count = bytes[offset++] as number
-  if (count > DEFAULT_MAX_ROUTE_HOPS) throw malformed(`${which} route claims ${count} hops`)
-  const hops: Address[] = []
-  for (let i = 0; i < count; i++) {
-    if (offset + 2 > bytes.length) throw malformed(`plaintext ends inside hop ${i} of the ${which} route`)
-    const type = bytes[offset] as number
-    const length = bytes[offset + 1] as number
-    offset += 2
-    if (length === 0) throw malformed(`hop ${i} of the ${which} route is empty`)
-    if (offset + length > bytes.length) throw malformed(`hop ${i} of the ${which} route overruns the plaintext`)
-    let value: string
-    try {
-      value = utf8.decode(bytes.subarray(offset, offset + length))
-    } catch {
-      throw malformed(`hop ${i} of the ${which} route is not valid UTF-8`)
-    }
-    hops.push({ type, value })
-    offset += length
-  }
-  return [hops, offset]
 }
 
 /**
@@ -131,7 +76,7 @@ export function encodePayloadPlaintexts(
       { hint: 'send it in several messages', data: { limit: maxMessageBytes } },
     )
   }
-  const header = 1 + routeLength(onward) + routeLength(ret)
+  const header = 1 + encodedRouteLength(onward) + encodedRouteLength(ret)
   // Not zero-filled: every byte of each plaintext is written below.
   if (header + payload.length <= maxPlaintextBytes) {
     const out = Buffer.allocUnsafe(header + payload.length)
@@ -181,8 +126,8 @@ export function decodePlaintext(bytes: Uint8Array, maxMessageBytes: number): Cha
   switch (type) {
     case PLAINTEXT_PAYLOAD:
     case PLAINTEXT_PAYLOAD_FIRST: {
-      const [onward, afterOnward] = readRoute(bytes, 1, 'onward')
-      const [ret, afterReturn] = readRoute(bytes, afterOnward, 'return')
+      const [onward, afterOnward] = readRoute(bytes, 1, 'onward', 'plaintext', malformed)
+      const [ret, afterReturn] = readRoute(bytes, afterOnward, 'return', 'plaintext', malformed)
       if (type === PLAINTEXT_PAYLOAD)
         return { type: 'payload', onward, return: ret, payload: bytes.subarray(afterReturn) }
       if (afterReturn + 4 > bytes.length) throw malformed('payload-first ends before its total length')
