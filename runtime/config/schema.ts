@@ -5,6 +5,10 @@
  */
 import { z } from 'zod'
 import { parseHostPort } from '../../transports/tcp/host-port.js'
+import { isOckamError } from '../errors.js'
+import { IDENTITY_NAME_PATTERN, MAX_IDENTITY_NAME_LENGTH } from '../trust/identities/constants.js'
+import { parsePolicy } from '../trust/policy/index.js'
+import { MAX_RESOURCE_NAME_LENGTH, POLICY_RESOURCE_TYPES, RESOURCE_NAME_PATTERN } from '../trust/stored-policies.js'
 
 const hostPort = z.string().superRefine((value, ctx) => {
   try {
@@ -17,6 +21,37 @@ const hostPort = z.string().superRefine((value, ctx) => {
 const threads = z.union([z.literal('auto'), z.number().int().min(0).max(64)], {
   errorMap: () => ({ message: "expected 'auto' or a whole number of threads from 0 to 64 (0 = inline)" }),
 })
+
+const identityName = z
+  .string()
+  .max(MAX_IDENTITY_NAME_LENGTH)
+  .regex(IDENTITY_NAME_PATTERN, 'identity names are letters, digits, ".", "_" and "-", starting with a letter or digit')
+
+/** A policy expression (either form), parsed at validation time so a mistake names its position. */
+const policyText = z.string().superRefine((value, ctx) => {
+  try {
+    parsePolicy(value)
+  } catch (error) {
+    ctx.addIssue({ code: z.ZodIssueCode.custom, message: isOckamError(error) ? error.message : String(error) })
+  }
+})
+
+export const policiesSchema = z
+  .object({
+    /** The policy of every resource of a type: `{ 'tcp-outlet': 'role.analyst' }`. */
+    resourceTypes: z.record(z.enum(POLICY_RESOURCE_TYPES), policyText).optional(),
+    /** The policy of one resource, by name; wins over its type's. */
+    resources: z
+      .record(
+        z
+          .string()
+          .max(MAX_RESOURCE_NAME_LENGTH)
+          .regex(RESOURCE_NAME_PATTERN, 'resource names are letters, digits, ".", "_", ":" and "-"'),
+        policyText,
+      )
+      .optional(),
+  })
+  .strict()
 
 export const poolSchema = z
   .object({
@@ -32,6 +67,8 @@ export const nodeSchema = z
     listen: hostPort.optional(),
     /** Start the forwarding service, allowed to dial these `host:port` targets. */
     forwardTo: z.array(hostPort).optional(),
+    /** The identity the node presents: a name from `identities` (or one that already exists). */
+    identity: identityName.optional(),
     /** More TCP listeners, by name: `{ public: '0.0.0.0:4100' }`. */
     tcpListeners: z
       .record(
@@ -58,6 +95,9 @@ export const configSchema = z
       .object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional() })
       .strict()
       .optional(),
+    /** Identities of this state folder, created when missing; the first one created becomes the default. */
+    identities: z.array(identityName).optional(),
+    policies: policiesSchema.optional(),
     nodes: z.record(nodeName, nodeSchema).refine((nodes) => Object.keys(nodes).length > 0, 'declare at least one node'),
   })
   .strict()

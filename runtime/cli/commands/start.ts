@@ -11,6 +11,7 @@ import { join, resolve } from 'node:path'
 import type { Command } from 'commander'
 import { loadConfig } from '../../config/load.js'
 import type { ValidConfig } from '../../config/schema.js'
+import { applyTrust, describeTrustPlan, planTrust, type TrustServices } from '../../config/trust-plan.js'
 import { type NodeHost, startNodeHost } from '../../daemon/node-host.js'
 import { NodeManager } from '../../daemon/node-manager.js'
 import { applyPlan, type ConfigPlan, type DesiredNode, planConfig } from '../../daemon/reconcile.js'
@@ -23,9 +24,12 @@ import { defaultResourceKinds } from '../../resources/index.js'
 import { TCP_LISTENER_KIND } from '../../resources/kinds/tcp-listener.js'
 import { STATE_DB_FILE_NAME } from '../../state/constants.js'
 import { resolveStateDir } from '../../state/state-dir.js'
-import { openStateStore } from '../../state/store.js'
+import { openStateStore, type StateStore } from '../../state/store.js'
+import { createIdentitiesService } from '../../trust/identities/identities.js'
+import { createPolicyStore } from '../../trust/stored-policies.js'
 import type { Output } from '../output.js'
 import { runUntilSignal } from '../run-until-signal.js'
+import { withTrustSession } from '../trust-session.js'
 
 interface StartOptions {
   config: string
@@ -55,7 +59,12 @@ function desiredNodes(config: ValidConfig, only: string | undefined, managedBy: 
         resources.push({ kind: TCP_LISTENER_KIND, name: listener, spec: { address } })
       }
       const forwardTo = node.forwardTo ?? []
-      return { name, settings: { managedBy, ...(forwardTo.length > 0 ? { forwardTo } : {}) }, resources }
+      const settings = {
+        managedBy,
+        ...(forwardTo.length > 0 ? { forwardTo } : {}),
+        ...(node.identity === undefined ? {} : { identity: node.identity }),
+      }
+      return { name, settings, resources }
     })
 }
 
@@ -91,6 +100,7 @@ export function registerStartCommand(program: Command, output: () => Output): vo
       const config = await loadConfig(options.config)
       const managedBy = resolve(options.config)
       const desired = desiredNodes(config, options.node, managedBy)
+      const nodeNames = desired.map((d) => d.name)
       const kinds = defaultResourceKinds()
       const planOptions = { managedBy, kinds, removeUndeclaredNodes: options.node === undefined }
       if (options.check === true) {
@@ -99,12 +109,24 @@ export function registerStartCommand(program: Command, output: () => Output): vo
         const existing = existsSync(join(stateDir, STATE_DB_FILE_NAME)) ? openStateStore({ dir: stateDir }) : undefined
         try {
           const plan = planConfig(existing?.db, desired, planOptions)
-          out.data({ valid: true, ...plan }, () => `${options.config} is valid. Plan:\n${describePlan(plan, desired)}`)
+          const trust = planTrust(config, existing === undefined ? undefined : readOnlyTrust(existing), nodeNames)
+          const trustLines = describeTrustPlan(trust)
+          out.data(
+            { valid: true, ...plan, trust },
+            () =>
+              `${options.config} is valid. Plan:\n${[...trustLines, describePlan(plan, desired)].filter((l) => l.length > 0).join('\n')}`,
+          )
         } finally {
           existing?.close()
         }
         return
       }
+      // Identities and policies first: nodes name the identity they present.
+      await withTrustSession(async (session) => {
+        const trust = planTrust(config, session, nodeNames)
+        await applyTrust(trust, session)
+        for (const line of describeTrustPlan(trust)) out.progress(`✔ ${line}`)
+      })
       await runConfig(config, desired, planOptions, out)
     })
 }
@@ -222,4 +244,18 @@ async function checkReachability(nodes: OckamNode[], out: Output): Promise<strin
     }
   }
   return tryIt
+}
+
+/** Identity and policy lookups for `--check`: no vault (nothing is created), so no passphrase asked. */
+function readOnlyTrust(store: StateStore): TrustServices {
+  const noVault = async (): Promise<never> => {
+    throw new OckamError('OCKAM_ERR_INTERNAL', 'start --check never uses the vault')
+  }
+  return {
+    identities: createIdentitiesService({
+      db: store.db,
+      vault: { generateKey: noVault, publicKey: noVault, sign: noVault, deleteKey: noVault },
+    }),
+    policies: createPolicyStore(store.db),
+  }
 }
