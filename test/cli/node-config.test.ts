@@ -57,7 +57,7 @@ test('a config with several mistakes prints every one with its path', async (t) 
         a: { listen: '127.0.0.1:70000', tcpListeners: { 'bad name': '127.0.0.1:0', ok: 'host-without-port' } },
         b: { forwardTo: 'not-a-list' },
       },
-      identities: {},
+      unknownField: {},
     }\n`,
   )
   const result = await runCli(['start', '--check', '--config', file], env)
