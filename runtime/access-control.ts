@@ -16,8 +16,19 @@ export const localOnly: IncomingAccessControl = {
   allows: (message) => message.local.ingress.kind === 'local',
 }
 
-/** For services that accept any ingress (echo, secure-channel listeners). */
-export const allowAll: IncomingAccessControl = { name: 'allow-all', allows: () => true }
+/**
+ * For services that accept any ingress (echo) — except a relay registration's: what arrives
+ * through a relay carries no identity and may reach only the secure-channel listener and the
+ * channels opened through it (DESIGN §12), so relay ingress is accepted only where an access
+ * control names it (`allowAnyIngress`, `allowIngress('relay')`).
+ */
+export const allowAll: IncomingAccessControl = {
+  name: 'allow-all-but-relay',
+  allows: (message) => message.local.ingress.kind !== 'relay',
+}
+
+/** Every ingress, relay registrations included: only the secure-channel listener and decryptors. */
+export const allowAnyIngress: IncomingAccessControl = { name: 'allow-any-ingress', allows: () => true }
 
 /** Local messages plus those that entered through one of the given ingress kinds. */
 export function allowIngress(...kinds: Ingress['kind'][]): IncomingAccessControl {

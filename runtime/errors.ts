@@ -210,6 +210,15 @@ export const ERROR_CODES = {
   OCKAM_ERR_REVOCATION_BAD_SIGNATURE: 'a revocation entry signature does not verify',
   OCKAM_ERR_REVOCATION_SEQ_GAP: 'a revocation entry is not the next in sequence (entries were missed)',
   OCKAM_ERR_REVOCATION_CONFLICT: 'two different revocation entries claim one sequence number',
+
+  // Relay service and relay sessions
+  OCKAM_ERR_RELAY_MESSAGE_INVALID: 'a relay request or response is malformed',
+  OCKAM_ERR_RELAY_RATE_LIMITED: 'the identity made too many relay registrations in the current window',
+  OCKAM_ERR_RELAY_CAPACITY: 'the relay service or the member is at its registration limit',
+  OCKAM_ERR_RELAY_NOT_REGISTERED: 'no live registration of that name belongs to this channel',
+  OCKAM_ERR_RELAY_DESTINATION_REFUSED:
+    'a message through a relay registration may only reach the secure-channel listener or channels opened through it',
+  OCKAM_ERR_RELAY_LOST: 'the relay path stopped answering pings or its channel closed',
 } as const
 
 export type OckamErrorCode = keyof typeof ERROR_CODES

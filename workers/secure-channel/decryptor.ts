@@ -3,11 +3,11 @@
  * ingress (TCP, a relay registration, an enclosing channel): every frame authenticates itself,
  * and what comes out carries `channel` ingress naming the peer's verified identity.
  */
-import { allowAll } from '../../runtime/access-control.js'
+import { allowAnyIngress } from '../../runtime/access-control.js'
 import type { Worker } from '../../runtime/worker.js'
 import type { SecureChannelSession } from './session.js'
 
-export const decryptorIncoming = allowAll
+export const decryptorIncoming = allowAnyIngress
 
 export function decryptorWorker(session: SecureChannelSession): Worker {
   return {

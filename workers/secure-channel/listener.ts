@@ -4,7 +4,7 @@
  * starts a responder channel whose decryptor takes over the handshake. Message 1 carries no
  * identity and costs the listener only a length check before the limits are applied.
  */
-import { allowAll } from '../../runtime/access-control.js'
+import { allowAnyIngress } from '../../runtime/access-control.js'
 import { type Address, local } from '../../runtime/address.js'
 import type { Ingress } from '../../runtime/message.js'
 import { RateLimitedLog } from '../../runtime/rate-limited-log.js'
@@ -147,7 +147,7 @@ export async function startSecureChannelListener(
       await router.send({ ...message, onward: [session.decryptorAddress] })
     },
   }
-  await router.startWorker([address], worker, { incoming: allowAll })
+  await router.startWorker([address], worker, { incoming: allowAnyIngress })
   return {
     address,
     get halfOpen() {
