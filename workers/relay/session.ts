@@ -125,6 +125,9 @@ class Session extends EventEmitter<RelaySessionEvents> implements RelaySession {
 
   whenUp(timeoutMs: number): Promise<RelaySessionState> {
     if (this.#state.status === 'up') return Promise.resolve(this.#state)
+    if (this.#state.status === 'stopped') {
+      return Promise.reject(new OckamError('OCKAM_ERR_STOPPED', `relay session ${this.name} stopped`))
+    }
     return new Promise((resolve, reject) => {
       const done = () => {
         clearTimeout(timer)
