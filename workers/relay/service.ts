@@ -232,6 +232,17 @@ export async function startRelayService(host: RelayServiceHost, options: RelaySe
       }
     }
     const route = message.return
+    // [owner's channel, receiver on the member node]: with only the channel, deliveries would
+    // come out on the member node with the project's channel identity instead of relay ingress.
+    if (route.length < 2 || route[0]?.value !== channel) {
+      throw new OckamError(
+        'OCKAM_ERR_RELAY_MESSAGE_INVALID',
+        'a registration must come from a receiver beyond the channel',
+        {
+          hint: 'register with a relay session (workers/relay/session.ts)',
+        },
+      )
+    }
     const current = registrations.get(name)
     if (current !== undefined) {
       // The owner came back on a new channel (or re-registered on the same one): move it there.

@@ -89,6 +89,15 @@ test("the service's own map refuses a takeover even when the hook allows it; onl
   // Per-member limit on live names.
   assert.ok((await ask(router, alice, 'ch-alice', ALICE, 'register', 'web')).ok)
   assertError(await ask(router, alice, 'ch-alice', ALICE, 'register', 'third'), 'OCKAM_ERR_RELAY_CAPACITY')
+  // A registration whose return route ends at the channel itself is refused.
+  await router.send({
+    onward: [local('relay')],
+    return: [local('ch-mallory')],
+    payload: encodeRelayRequest({ kind: 'register', id: randomBytes(8), name: 'bare' }),
+    local: { ingress: channelIngress('ch-mallory', MALLORY) },
+  })
+  for (let i = 0; i < 100 && mallory.length < 5; i++) await new Promise((r) => setImmediate(r))
+  assertError(decodeRelayResponse((mallory[4] as Message).payload), 'OCKAM_ERR_RELAY_MESSAGE_INVALID')
   // Not from a channel: refused by the router before the service sees it.
   await assert.rejects(
     router.send({
