@@ -56,6 +56,8 @@ export async function member(vault: Vault, authority: TestAuthority, attributes:
 export async function relayNet(
   t: TestContext,
   serviceOptions: Omit<RelayServiceOptions, 'authorize'> = {},
+  /** Replaces the stand-in hook (for example with a real authority's claimRelay). */
+  authorizeOverride?: RelayServiceOptions['authorize'],
 ): Promise<RelayNet> {
   const vault = await openVault(t)
   const authority = await makeAuthority(vault)
@@ -63,7 +65,7 @@ export async function relayNet(
   const memberId = await member(vault, authority, { relay: 'postgres' })
   const inletId = await member(vault, authority, { role: 'client' })
   const owners = new Map<string, string>()
-  const authorize: RelayServiceOptions['authorize'] = (name, identifier, attributes) => {
+  const standIn: RelayServiceOptions['authorize'] = (name, identifier, attributes) => {
     if (attributes.relay !== name && attributes.relay !== '*') {
       throw new OckamError('OCKAM_ERR_RELAY_NOT_ALLOWED', `this member may not register relay ${name}`)
     }
@@ -73,6 +75,7 @@ export async function relayNet(
     }
     owners.set(name, identifier)
   }
+  const authorize = authorizeOverride ?? standIn
   const memberNode = await startTestNode(t, 'member', { listen: [] })
   const inlet = await startTestNode(t, 'inlet', { listen: [] })
   await startSecureChannelListener(memberNode.node, {

@@ -13,6 +13,7 @@ import { isOckamError } from '../../runtime/errors.js'
 import { startRelayReceiver } from '../../workers/relay/index.js'
 import { createSecureChannel } from '../../workers/secure-channel/initiator.js'
 import { trustIdentifiers } from '../../workers/secure-channel/trust-policy.js'
+import { projectHost } from '../unit/authority/helpers.js'
 import { rejectsWith, waitForCounter } from '../unit/secure-channel/fixtures.js'
 import { DEADLINE_MS, member, next, relayNet } from './relay-helpers.js'
 
@@ -179,4 +180,40 @@ test('a registration whose channel closed is dropped without waiting for its tim
   await waitForCounter(net.project.node, 'relay.dropped.channel-closed', (n) => n >= 1, DEADLINE_MS)
   t.diagnostic(`dropped ${(performance.now() - closed).toFixed(1)} ms after the channel closed (timeout 60 s)`)
   assert.equal(net.service.registrations().length, 0)
+})
+
+test("with the authority's claimRelay as the hook: persisted owner, relay attribute, members only", async (t) => {
+  const host = await projectHost(t)
+  // The channel identities are made with the real clock; the authority's test clock starts in the past.
+  host.clock.ms = Date.now()
+  const net = await relayNet(t, {}, (name, identifier, attributes) =>
+    host.authority.claimRelay(name, identifier, attributes),
+  )
+  const add = (
+    material: { identity: { identifier: string; history: Uint8Array } },
+    attributes: Record<string, string>,
+  ) =>
+    host.authority.addMember(host.admin.identifier, material.identity.identifier, {
+      attributes,
+      history: material.identity.history,
+    })
+  add(net.memberId, { relay: 'postgres' })
+  const session = net.memberSession(t)
+  await session.whenUp(DEADLINE_MS)
+  assert.equal(host.authority.relayOwner('postgres')?.owner, net.memberId.identity.identifier)
+  // The owner's session stops: the name is not live, but it is still not anyone else's.
+  await session.stop()
+  assert.equal(net.service.registrations().length, 0)
+  const thief = await member(net.vault, net.authority, { relay: '*' })
+  add(thief, { relay: '*' })
+  const taken = net.memberSession(t, {}, thief)
+  const [takenError] = await next<[OckamError]>(taken, 'down')
+  assert.ok(isOckamError(takenError, 'OCKAM_ERR_RELAY_NAME_TAKEN'), String(takenError))
+  await taken.stop()
+  // Holding a credential with relay=* from the trusted authority is not enough: not a member.
+  const outsider = await member(net.vault, net.authority, { relay: '*' })
+  const refused = net.memberSession(t, { name: 'other' }, outsider)
+  const [refusedError] = await next<[OckamError]>(refused, 'down')
+  assert.ok(isOckamError(refusedError, 'OCKAM_ERR_AUTHORITY_ACCESS_DENIED'), String(refusedError))
+  await refused.stop()
 })
