@@ -16,6 +16,7 @@ import { systemdUnit, unitName, userUnitDir } from '../../daemon/systemd-unit.js
 import { createDefaultNode, tcpOf } from '../../defaults.js'
 import { OckamError } from '../../errors.js'
 import { createLogger } from '../../log.js'
+import { checkAuthorized } from '../../resources/kinds/secure-channel-trust.js'
 import type { ResourceInfo } from '../../resources/types.js'
 import { resolveStateDir } from '../../state/state-dir.js'
 import { formatCounters, table } from '../format/table.js'
@@ -27,6 +28,7 @@ interface NodeCreateOptions {
   tcpListenerAddress?: string
   identity?: string
   forwardTo?: string[]
+  authorized?: string[]
 }
 
 async function withNodes<T>(fn: (manager: NodeManager) => Promise<T>): Promise<T> {
@@ -121,6 +123,10 @@ export function registerNodeCommands(program: Command, output: () => Output): vo
     .option('--tcp-listener-address <host:port>', 'where the node listens for TCP connections', '127.0.0.1:0')
     .option('--identity <name>', 'the identity the node presents')
     .option('--forward-to <host:port...>', 'start the forwarding service, allowed to connect to these addresses')
+    .option(
+      '--authorized <identifier...>',
+      'identities its api secure-channel listener admits (default: the identities of this state folder)',
+    )
     .option('--foreground', 'run a throwaway node in this process until SIGINT/SIGTERM (recorded nowhere)')
     .action(async (name: string | undefined, options: NodeCreateOptions) => {
       const chosen = name ?? randomName()
@@ -132,6 +138,9 @@ export function registerNodeCommands(program: Command, output: () => Output): vo
           ...(options.tcpListenerAddress === undefined ? {} : { listen: options.tcpListenerAddress }),
           ...(options.identity === undefined ? {} : { identity: options.identity }),
           ...(options.forwardTo === undefined ? {} : { forwardTo: options.forwardTo }),
+          ...(options.authorized === undefined
+            ? {}
+            : { authorized: checkAuthorized(options.authorized, '--authorized') ?? [] }),
         })
         out.data(
           { node: created.name, pid: created.pid, listeners: created.listeners, default: created.default },
