@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { runCli, tempHome } from '../helpers/cli.js'
+import { runCli, spawnNode, tempHome } from '../helpers/cli.js'
 import { json, oneLineError } from '../helpers/node-cli.js'
 
 interface Created {
@@ -72,4 +72,15 @@ test('a node admits only its own state folder unless --authorized names the stra
     await runCli(['message', 'send', 'x', '--authorized', stranger, '--to', secureEcho(open.listeners[0])], other.env),
     'OCKAM_ERR_SECURE_CHANNEL_PEER_REFUSED',
   )
+})
+
+test('a foreground node runs the api listener too, with the identity it is given', async (t) => {
+  const { env } = tempHome(t)
+  await json(['identity', 'create', 'first'], env)
+  const second = await json<{ identifier: string }>(['identity', 'create', 'second'], env)
+  const node = await spawnNode(t, 'fg', ['--identity', 'second'], env)
+  const sent = await json<Sent>(['message', 'send', 'fg', '--to', secureEcho(node.listeners[0])], env)
+  assert.equal(sent.reply, 'fg')
+  // The client used the default identity (first); the node presented second.
+  assert.deepEqual(sent.peers, [second.identifier])
 })

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict'
 import { type TestContext, test } from 'node:test'
 import { local, tcp } from '../../runtime/address.js'
 import { isOckamError } from '../../runtime/errors.js'
+import { startApiListener } from '../../runtime/resources/kinds/secure-channel-listener.js'
 import { openStateStore } from '../../runtime/state/store.js'
 import { namedChannelIdentity, stateFolderIdentifiers } from '../../runtime/trust/channel-identity.js'
 import { createIdentitiesService, type IdentitiesService } from '../../runtime/trust/identities/identities.js'
@@ -78,4 +79,27 @@ test('two state folders open a channel with their named identities and reach ech
     timeoutMs: 5000,
   })
   assert.equal(new TextDecoder().decode(reply.payload), 'hi')
+})
+
+test('stopping a node closes the channels of its api listener first: the peer is told, not left with a dead channel', async (t) => {
+  const dir = scratchStateDir(t)
+  const store = openStateStore({ dir })
+  t.after(() => store.close())
+  const client = await stateFolder(t)
+  const a = await startTestNode(t, 'a', { listen: [] })
+  const b = await startTestNode(t, 'b')
+  const api = await startApiListener({ node: b.node, store }, { authorized: [] }).catch(() => undefined)
+  assert.equal(api, undefined, 'an empty --authorized list is refused')
+  const clientMaterial = await namedChannelIdentity(client)
+  const listener = await startApiListener({ node: b.node, store }, { authorized: [clientMaterial.identity.identifier] })
+  assert.deepEqual(listener.admits, [clientMaterial.identity.identifier])
+  const channel = await createSecureChannel(a.node, [tcp(b.address), local('api')], {
+    identity: clientMaterial,
+    trust: trustIdentifiers(listener.identifier),
+    timeoutMs: 5000,
+  })
+  assert.equal(listener.open, 1)
+  await b.node.stop()
+  const closed = await channel.closed
+  assert.equal(closed.by, 'peer')
 })

@@ -16,9 +16,11 @@ import { systemdUnit, unitName, userUnitDir } from '../../daemon/systemd-unit.js
 import { createDefaultNode, tcpOf } from '../../defaults.js'
 import { OckamError } from '../../errors.js'
 import { createLogger } from '../../log.js'
-import { checkAuthorized } from '../../resources/kinds/secure-channel-trust.js'
+import { startApiListener } from '../../resources/kinds/secure-channel-listener.js'
+import { checkAuthorized, setNodeIdentity } from '../../resources/kinds/secure-channel-trust.js'
 import type { ResourceInfo } from '../../resources/types.js'
 import { resolveStateDir } from '../../state/state-dir.js'
+import { openStateStore } from '../../state/store.js'
 import { formatCounters, table } from '../format/table.js'
 import type { Output } from '../output.js'
 import { runUntilSignal } from '../run-until-signal.js'
@@ -102,10 +104,26 @@ function runThrowawayNode(name: string, options: NodeCreateOptions, output: () =
     log,
   })
   return (async () => {
+    // Its identities come from the state folder; the node itself is recorded nowhere.
+    const store = openStateStore({ dir: resolveStateDir(process.env) })
     await instance.start()
+    try {
+      setNodeIdentity(instance, options.identity)
+      await startApiListener(
+        { node: instance, store },
+        { authorized: checkAuthorized(options.authorized, '--authorized') },
+      )
+    } catch (error) {
+      await instance.stop()
+      store.close()
+      throw error
+    }
     const listeners = tcpOf(instance).listenAddresses()
     // Signal handlers before the data line: whoever reads it may send SIGTERM at once.
-    const stopped = runUntilSignal(() => instance.stop())
+    const stopped = runUntilSignal(async () => {
+      await instance.stop()
+      store.close()
+    })
     log.info({ event: 'node.ready', listeners }, `node ${name} is ready`)
     output().data({ node: name, listeners }, () => `node ${name} listening on ${listeners.join(', ')}`)
     const signal = await stopped
