@@ -45,6 +45,7 @@ export class OckamNode {
   readonly pool: TaskPool | undefined
   readonly #transports: Transport[]
   readonly #services: readonly ServiceDefinition[]
+  readonly #stoppingHooks = new Set<() => void | Promise<void>>()
   #context: Context | undefined
   #state: 'new' | 'started' | 'stopping' | 'stopped' = 'new'
 
@@ -104,10 +105,30 @@ export class OckamNode {
     return this.router.startWorker(Array.isArray(address) ? address : [address as Address], worker, options)
   }
 
-  /** Stops listeners and connections, then workers, then the pool. Safe to call twice. */
+  /**
+   * Runs `hook` when the node starts stopping, before its transports stop: secure channels send
+   * their close while their connections are still up. The latest registered runs first.
+   * Returns a function that unregisters it.
+   */
+  onStopping(hook: () => void | Promise<void>): () => void {
+    this.#stoppingHooks.add(hook)
+    return () => {
+      this.#stoppingHooks.delete(hook)
+    }
+  }
+
+  /** Runs the stopping hooks, then stops listeners and connections, then workers, then the pool. Safe to call twice. */
   async stop(): Promise<void> {
     if (this.#state === 'stopping' || this.#state === 'stopped') return
     this.#state = 'stopping'
+    for (const hook of [...this.#stoppingHooks].reverse()) {
+      try {
+        await hook()
+      } catch (error) {
+        this.log.warn({ err: error }, 'a stopping hook failed')
+      }
+    }
+    this.#stoppingHooks.clear()
     for (const transport of this.#transports) {
       try {
         await transport.stop()

@@ -7,6 +7,7 @@ import { registerIdentityCommands } from './commands/identity.js'
 import { registerMessageCommands } from './commands/message.js'
 import { registerNodeCommands } from './commands/node.js'
 import { registerPolicyCommands } from './commands/policy.js'
+import { registerSecureChannelCommands } from './commands/secure-channel.js'
 import { registerStartCommand } from './commands/start.js'
 import { registerStatusCommand } from './commands/status.js'
 import { registerTcpListenerCommands } from './commands/tcp-listener.js'
@@ -29,6 +30,7 @@ export function buildProgram(): Command {
   registerPolicyCommands(program, output)
   registerStatusCommand(program, output)
   registerTcpListenerCommands(program, output)
+  registerSecureChannelCommands(program, output)
   for (const command of program.commands) command.exitOverride()
   return program
 }

@@ -15,6 +15,9 @@ import type { Logger } from '../log.js'
 import type { OckamNode } from '../node.js'
 import type { TaskPoolOptions } from '../pool/task-pool.js'
 import { defaultResourceKinds } from '../resources/index.js'
+import { openChannelsOf, type RunningListener, startApiListener } from '../resources/kinds/secure-channel-listener.js'
+import { sendAlong } from '../resources/kinds/secure-channel-send.js'
+import { checkAuthorized, setNodeIdentity } from '../resources/kinds/secure-channel-trust.js'
 import { ResourceManager } from '../resources/manager.js'
 import { createResourceRepository } from '../resources/repository.js'
 import type { AnyResourceKind, ResourceInfo } from '../resources/types.js'
@@ -65,6 +68,44 @@ export interface NodeStatusResult extends HelloResult {
   }
   readonly counters: Record<string, number>
   readonly resources: ResourceInfo[]
+  /** The `api` secure-channel listener: whom it presents and admits. */
+  readonly api: { readonly identity: string; readonly identifier: string; readonly admits: readonly string[] } | null
+  /** Every secure channel of the node (both roles, handshaking ones included). */
+  readonly secureChannels: ReturnType<typeof openChannelsOf>
+}
+
+/** Largest `message.send` text over the control socket (characters). */
+const MAX_CONTROL_MESSAGE_TEXT = 64 * 1024
+/** Longest `message.send` wait (ms). */
+const MAX_CONTROL_MESSAGE_TIMEOUT_MS = 120_000
+
+function messageSendParams(params: Record<string, unknown>) {
+  const { to, text, timeoutMs, identity, authorized } = params
+  if (typeof to !== 'string' || to.length === 0 || to.length > 2048) {
+    throw new OckamError('OCKAM_ERR_CONTROL_BAD_REQUEST', '"to" must be a route of 1 to 2048 characters')
+  }
+  if (typeof text !== 'string' || text.length > MAX_CONTROL_MESSAGE_TEXT) {
+    throw new OckamError(
+      'OCKAM_ERR_CONTROL_BAD_REQUEST',
+      `"text" must be a string of at most ${MAX_CONTROL_MESSAGE_TEXT} characters`,
+    )
+  }
+  if (
+    typeof timeoutMs !== 'number' ||
+    !Number.isInteger(timeoutMs) ||
+    timeoutMs < 1 ||
+    timeoutMs > MAX_CONTROL_MESSAGE_TIMEOUT_MS
+  ) {
+    throw new OckamError('OCKAM_ERR_CONTROL_BAD_REQUEST', `"timeoutMs" must be 1 to ${MAX_CONTROL_MESSAGE_TIMEOUT_MS}`)
+  }
+  const name = requireString(params, 'identity', true)
+  return {
+    to,
+    text,
+    timeoutMs,
+    ...(identity === undefined ? {} : { identity: name as string }),
+    ...(authorized === undefined ? {} : { authorized: checkAuthorized(authorized, '"authorized"') as string[] }),
+  }
 }
 
 export interface NodeHost {
@@ -100,6 +141,7 @@ export async function startNodeHost(options: NodeHostOptions): Promise<NodeHost>
   let state: NodeHostState = 'starting'
   let node: OckamNode | undefined
   let resources: ResourceManager | undefined
+  let api: RunningListener | undefined
   let shutdownAsked = false
 
   const hello = (): HelloResult => ({
@@ -136,6 +178,8 @@ export async function startNodeHost(options: NodeHostOptions): Promise<NodeHost>
       connections,
       counters: live.node.counters.snapshot(),
       resources: live.resources.list(),
+      api: api === undefined ? null : { identity: api.identityName, identifier: api.identifier, admits: api.admits },
+      secureChannels: openChannelsOf({ node: live.node }),
     }
   }
 
@@ -162,6 +206,16 @@ export async function startNodeHost(options: NodeHostOptions): Promise<NodeHost>
           params.spec,
           requireString(params, 'name', true),
         ),
+      'message.send': async (params) => {
+        const { to, text, ...options } = messageSendParams(params)
+        const live = ready()
+        const sent = await sendAlong({ node: live.node, store }, to, Buffer.from(text, 'utf8'), options)
+        return {
+          reply: Buffer.from(sent.reply).toString('utf8'),
+          ...(sent.peers.length === 0 ? {} : { peers: sent.peers }),
+          ...(sent.identity === undefined ? {} : { identity: sent.identity }),
+        }
+      },
       'resource.delete': async (params) => {
         await ready().resources.delete(requireString(params, 'kind') as string, requireString(params, 'name') as string)
         return { deleted: true }
@@ -186,6 +240,12 @@ export async function startNodeHost(options: NodeHostOptions): Promise<NodeHost>
       log,
     })
     await node.start()
+    // Every node runs the api listener (DESIGN §5), before its resources: restored channels may loop back to it.
+    setNodeIdentity(node, record.settings.identity)
+    api = await startApiListener(
+      { node, store },
+      { authorized: checkAuthorized(record.settings.authorized, 'the node settings') },
+    )
     resources = new ResourceManager({
       nodeName: name,
       host: { node, log, store },

@@ -59,6 +59,8 @@ export interface CreateNodeOptions {
   readonly listen?: string
   readonly identity?: string
   readonly forwardTo?: readonly string[]
+  /** Identifiers the node's `api` secure-channel listener admits (default: this state folder's identities). */
+  readonly authorized?: readonly string[]
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
@@ -209,6 +211,7 @@ export class NodeManager {
     const listener = tcpListenerKind().validate({ address: options.listen ?? DEFAULT_NODE_TCP_LISTENER })
     const settings: NodeSettings = {
       ...(options.identity === undefined ? {} : { identity: options.identity }),
+      ...(options.authorized === undefined ? {} : { authorized: [...options.authorized] }),
       ...(options.forwardTo === undefined || options.forwardTo.length === 0
         ? {}
         : { forwardTo: [...options.forwardTo] }),

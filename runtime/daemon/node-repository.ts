@@ -10,6 +10,8 @@ import { NODE_NAME_PATTERN } from './constants.js'
 export interface NodeSettings {
   /** The identity the node presents (named identity of this state folder). */
   readonly identity?: string
+  /** Identifiers its `api` secure-channel listener admits; default the identities of the state folder. */
+  readonly authorized?: readonly string[]
   /** `host:port` targets the node's forwarding service may dial. */
   readonly forwardTo?: readonly string[]
   /** Absolute path of the config file that declares this node (`start` reconciles it). */

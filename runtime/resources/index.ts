@@ -11,10 +11,12 @@ export type {
   ResourceState,
 } from './types.js'
 
+import { secureChannelKind } from './kinds/secure-channel.js'
+import { secureChannelListenerKind } from './kinds/secure-channel-listener.js'
 import { tcpListenerKind } from './kinds/tcp-listener.js'
 import type { AnyResourceKind } from './types.js'
 
 /** Every kind a node can restore. New kinds (secure channels, outlets, inlets, relays) add a line. */
 export function defaultResourceKinds(): AnyResourceKind[] {
-  return [tcpListenerKind()]
+  return [tcpListenerKind(), secureChannelListenerKind(), secureChannelKind()]
 }

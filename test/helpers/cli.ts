@@ -52,17 +52,22 @@ export async function spawnNode(
   args: string[] = [],
   env: NodeJS.ProcessEnv = {},
 ): Promise<NodeProcess> {
+  // A foreground node reads the identities of its state folder: a scratch one unless the test gives one.
+  let stop: () => Promise<unknown> = () => Promise.resolve()
+  const home = env.OCKAM_RUNTIME_HOME === undefined ? { OCKAM_RUNTIME_HOME: scratchHome(t, () => stop()) } : {}
   const child = spawn(
     process.execPath,
     [CLI, '--output', 'json', 'node', 'create', name, '--foreground', '--tcp-listener-address', '127.0.0.1:0', ...args],
-    { env: { ...process.env, OCKAM_LOG_LEVEL: 'info', ...env }, stdio: ['ignore', 'pipe', 'pipe'] },
+    { env: { ...process.env, OCKAM_LOG_LEVEL: 'info', ...home, ...env }, stdio: ['ignore', 'pipe', 'pipe'] },
   )
-  t.after(async () => {
+  const closed = once(child, 'close')
+  stop = async () => {
     if (child.exitCode === null && child.signalCode === null) {
       child.kill('SIGTERM')
-      await once(child, 'close')
+      await closed
     }
-  })
+  }
+  t.after(() => stop())
   const lines: Array<Record<string, unknown>> = []
   const waiters = new Set<() => void>()
   createInterface({ input: child.stderr }).on('line', (text) => {
@@ -109,6 +114,16 @@ export async function spawnNode(
  * every node process recorded in it (by the pid its pid file names, only while its control
  * socket still answers, as the CLI would) and removes the folder.
  */
+/** A scratch state folder, removed after `until` (which stops the node using it). */
+function scratchHome(t: TestContext, until: () => Promise<unknown>): string {
+  const root = mkdtempSync(join(tmpdir(), 'ockam-fg-'))
+  t.after(async () => {
+    await until()
+    rmSync(root, { recursive: true, force: true })
+  })
+  return join(root, 'home')
+}
+
 export function tempHome(t: TestContext, prefix = 'ockam-home-'): { home: string; env: NodeJS.ProcessEnv } {
   const root = mkdtempSync(join(tmpdir(), prefix))
   const home = join(root, 'home')

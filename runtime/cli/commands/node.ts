@@ -16,8 +16,11 @@ import { systemdUnit, unitName, userUnitDir } from '../../daemon/systemd-unit.js
 import { createDefaultNode, tcpOf } from '../../defaults.js'
 import { OckamError } from '../../errors.js'
 import { createLogger } from '../../log.js'
+import { startApiListener } from '../../resources/kinds/secure-channel-listener.js'
+import { checkAuthorized, setNodeIdentity } from '../../resources/kinds/secure-channel-trust.js'
 import type { ResourceInfo } from '../../resources/types.js'
 import { resolveStateDir } from '../../state/state-dir.js'
+import { openStateStore } from '../../state/store.js'
 import { formatCounters, table } from '../format/table.js'
 import type { Output } from '../output.js'
 import { runUntilSignal } from '../run-until-signal.js'
@@ -27,6 +30,7 @@ interface NodeCreateOptions {
   tcpListenerAddress?: string
   identity?: string
   forwardTo?: string[]
+  authorized?: string[]
 }
 
 async function withNodes<T>(fn: (manager: NodeManager) => Promise<T>): Promise<T> {
@@ -100,10 +104,26 @@ function runThrowawayNode(name: string, options: NodeCreateOptions, output: () =
     log,
   })
   return (async () => {
+    // Its identities come from the state folder; the node itself is recorded nowhere.
+    const store = openStateStore({ dir: resolveStateDir(process.env) })
     await instance.start()
+    try {
+      setNodeIdentity(instance, options.identity)
+      await startApiListener(
+        { node: instance, store },
+        { authorized: checkAuthorized(options.authorized, '--authorized') },
+      )
+    } catch (error) {
+      await instance.stop()
+      store.close()
+      throw error
+    }
     const listeners = tcpOf(instance).listenAddresses()
     // Signal handlers before the data line: whoever reads it may send SIGTERM at once.
-    const stopped = runUntilSignal(() => instance.stop())
+    const stopped = runUntilSignal(async () => {
+      await instance.stop()
+      store.close()
+    })
     log.info({ event: 'node.ready', listeners }, `node ${name} is ready`)
     output().data({ node: name, listeners }, () => `node ${name} listening on ${listeners.join(', ')}`)
     const signal = await stopped
@@ -121,6 +141,10 @@ export function registerNodeCommands(program: Command, output: () => Output): vo
     .option('--tcp-listener-address <host:port>', 'where the node listens for TCP connections', '127.0.0.1:0')
     .option('--identity <name>', 'the identity the node presents')
     .option('--forward-to <host:port...>', 'start the forwarding service, allowed to connect to these addresses')
+    .option(
+      '--authorized <identifier...>',
+      'identities its api secure-channel listener admits (default: the identities of this state folder)',
+    )
     .option('--foreground', 'run a throwaway node in this process until SIGINT/SIGTERM (recorded nowhere)')
     .action(async (name: string | undefined, options: NodeCreateOptions) => {
       const chosen = name ?? randomName()
@@ -132,6 +156,9 @@ export function registerNodeCommands(program: Command, output: () => Output): vo
           ...(options.tcpListenerAddress === undefined ? {} : { listen: options.tcpListenerAddress }),
           ...(options.identity === undefined ? {} : { identity: options.identity }),
           ...(options.forwardTo === undefined ? {} : { forwardTo: options.forwardTo }),
+          ...(options.authorized === undefined
+            ? {}
+            : { authorized: checkAuthorized(options.authorized, '--authorized') ?? [] }),
         })
         out.data(
           { node: created.name, pid: created.pid, listeners: created.listeners, default: created.default },

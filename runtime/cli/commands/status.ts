@@ -34,6 +34,8 @@ export function registerStatusCommand(program: Command, output: () => Output): v
             connections: n.details?.connections ?? null,
             counters: n.details?.counters ?? {},
             resources: n.details?.resources ?? [],
+            api: n.details?.api ?? null,
+            secureChannels: n.details?.secureChannels ?? [],
           })),
         }
         out.data(report, () => {
@@ -68,6 +70,19 @@ export function registerStatusCommand(program: Command, output: () => Output): v
                   r.state === 'running' ? 'running' : `failed: ${r.error?.code}`,
                   formatCounters(r.counters),
                 ]),
+              ),
+            )
+          }
+          const channels = report.nodes.flatMap((n) =>
+            n.secureChannels.filter((c) => c.state === 'open').map((c) => ({ node: n.name, ...c })),
+          )
+          lines.push('')
+          if (channels.length === 0) lines.push('no secure channels open')
+          else {
+            lines.push(
+              table(
+                ['NODE', 'SECURE CHANNEL', 'ROLE', 'PEER'],
+                channels.map((c) => [c.node, c.address, c.role, c.peerIdentifier ?? '-']),
               ),
             )
           }
