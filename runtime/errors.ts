@@ -219,6 +219,20 @@ export const ERROR_CODES = {
   OCKAM_ERR_RELAY_DESTINATION_REFUSED:
     'a message through a relay registration may only reach the secure-channel listener or channels opened through it',
   OCKAM_ERR_RELAY_LOST: 'the relay path stopped answering pings or its channel closed',
+  // Portals: the portal protocol, tcp-outlet and tcp-inlet
+  OCKAM_ERR_PORTAL_MALFORMED: 'a portal message is truncated, of an unknown type or has a field out of range',
+  OCKAM_ERR_PORTAL_VERSION: 'the peer speaks another portal protocol version',
+  OCKAM_ERR_PORTAL_OUT_OF_ORDER:
+    'a portal message arrived with an unexpected sequence number: one was lost or replayed',
+  OCKAM_ERR_PORTAL_CREDIT_EXCEEDED: 'a portal peer sent more data than the credit it was granted',
+  OCKAM_ERR_PORTAL_PROTOCOL:
+    'a portal message arrived that the portal state does not allow (data after end, a second open)',
+  OCKAM_ERR_PORTAL_OPEN_FAILED: 'a portal could not be opened: the route is down or no answer came in time',
+  OCKAM_ERR_PORTAL_DENIED: 'the portal peer is not allowed by the policy (at open or on a re-check)',
+  OCKAM_ERR_PORTAL_TOO_MANY: 'the cap on open portals (per peer or in total) is reached',
+  OCKAM_ERR_PORTAL_TARGET_UNREACHABLE: 'the outlet could not connect to its target',
+  OCKAM_ERR_PORTAL_PATH_LOST: 'the route a portal ran over is gone (connection or channel closed)',
+  OCKAM_ERR_PORTAL_RESET: 'the portal peer reset the stream',
 } as const
 
 export type OckamErrorCode = keyof typeof ERROR_CODES

@@ -1,0 +1,116 @@
+/**
+ * Portal protocol constants and the limits of outlets and inlets, each with its unit and why.
+ * LIMITS.md lists them; keep the two in step.
+ */
+
+/** Version byte carried in `open` and `opened`; a peer with another version is refused with a reset. */
+export const PORTAL_PROTOCOL_VERSION = 1
+
+/** Bytes in front of the payload of a `data` message: type (1) and sequence number (4). */
+export const PORTAL_DATA_HEADER_BYTES = 5
+
+/**
+ * Credit units a `data` message costs on top of its payload bytes. A receiver that holds a
+ * write for a slow socket holds a few hundred bytes of bookkeeping per message besides the
+ * payload, so credit counted in payload bytes alone would let a peer sending 1-byte messages
+ * hold ~250× its window. Part of the protocol: both ends must use the same number.
+ */
+export const PORTAL_DATA_COST_OVERHEAD = 256
+
+/** Largest plaintext of one secure-channel frame: a Noise message (65,535 bytes) minus its 16-byte tag. */
+export const CHANNEL_MAX_PLAINTEXT_BYTES = 65_519
+
+/**
+ * Bytes of one channel plaintext kept for what goes around a portal payload: the plaintext
+ * type byte and the inner onward and return routes (two hops of ~20-byte portal addresses
+ * need ~50; 512 leaves room for a few more hops).
+ */
+export const CHANNEL_ROUTE_ALLOWANCE_BYTES = 512
+
+/**
+ * The largest payload chunk whose `data` message still fits one secure-channel frame without
+ * fragmenting: 65,519 − 512 − 5 = 65,002 bytes. The "64 KiB" point of the chunk-size sweep.
+ */
+export const MAX_PORTAL_CHUNK_IN_CHANNEL_BYTES =
+  CHANNEL_MAX_PLAINTEXT_BYTES - CHANNEL_ROUTE_ALLOWANCE_BYTES - PORTAL_DATA_HEADER_BYTES
+
+/**
+ * Payload bytes per `data` message by default, chosen by bench/portal.bench.ts (chunk sweep
+ * 16/32/48/64 KiB through inlet → outlet over one TCP hop, interleaved): the largest size that
+ * fits one channel frame was the fastest and cheapest per GB (fewer messages, fewer per-message
+ * costs). Reads are coalesced up to this size within one event-loop turn.
+ */
+export const DEFAULT_PORTAL_MAX_CHUNK_BYTES = MAX_PORTAL_CHUNK_IN_CHANNEL_BYTES
+
+/** Smallest accepted `maxChunkBytes` option (bytes). */
+export const MIN_PORTAL_CHUNK_BYTES = 1024
+
+/**
+ * Credit (bytes plus PORTAL_DATA_COST_OVERHEAD per message) one portal direction may have
+ * outstanding: what a receiver holds at most for one slow socket. 256 KiB is ~2.5 ms of
+ * loopback throughput at 100 MB/s per portal... and 4 full chunks in flight, which the chunk
+ * bench showed is enough to keep a loopback hop busy; across a WAN a larger window (option
+ * `windowBytes`) lifts the per-portal rate (window / RTT).
+ */
+export const DEFAULT_PORTAL_WINDOW_BYTES = 256 * 1024
+
+/**
+ * A receiver grants credit back in batches of at least this fraction of its window (a quarter):
+ * one `credit` message per ~64 KiB consumed instead of one per chunk.
+ */
+export const PORTAL_GRANT_THRESHOLD_DIVISOR = 4
+
+/**
+ * Smallest grant worth sending when the node-wide pool is short (bytes): below this, the
+ * receiver waits for the pool instead (a grant must cover at least one small message).
+ */
+export const PORTAL_MIN_GRANT_BYTES = 4 * 1024
+
+/**
+ * Node-wide credit all portal receivers on one node may have granted or hold unflushed, in
+ * bytes (the shared CreditPool; option `poolBytes`). The sum of every window is held under it,
+ * so 10,000 portals cannot each reserve a full window: past it, new grants wait for credit that
+ * flushes or comes back from idle senders. Its `held` figure is the portal buffered-bytes gauge.
+ */
+export const DEFAULT_PORTAL_CREDIT_POOL_BYTES = 128 * 1024 * 1024
+
+/**
+ * Credit (bytes) a sender keeps when it gives the rest back after being idle: enough for a
+ * few small messages without waiting a round trip; bigger bursts get a full window after one
+ * round trip. 10,000 idle portals keep 80 MiB of reservations, under the pool.
+ */
+export const DEFAULT_PORTAL_IDLE_CREDIT_KEEP_BYTES = 8 * 1024
+
+/**
+ * Period of the per-inlet/outlet sweep (ms): gives idle senders' spare credit back (a sender is
+ * idle when it sent nothing for a whole period) and resets portals whose first hop (the TCP
+ * connection or channel they ran over) has gone. One timer per inlet or outlet, not per portal.
+ */
+export const DEFAULT_PORTAL_SWEEP_INTERVAL_MS = 1_000
+
+/** Milliseconds an inlet waits for `opened` (including for the route itself) before it resets the client. */
+export const DEFAULT_PORTAL_OPEN_TIMEOUT_MS = 10_000
+
+/** Milliseconds an outlet waits for its TCP target to accept before it resets the portal. */
+export const DEFAULT_OUTLET_CONNECT_TIMEOUT_MS = 10_000
+
+/**
+ * Milliseconds a closed portal keeps its address, ignoring what arrives, so credit or reset
+ * messages that crossed the close in flight are not counted as undeliverable.
+ */
+export const DEFAULT_PORTAL_LINGER_MS = 2_000
+
+/**
+ * Portals one peer (one authenticated identity; one connection for unauthenticated TCP) may
+ * have open on an outlet. With the default window that is at most 64 MiB of credit per peer.
+ */
+export const DEFAULT_OUTLET_MAX_PORTALS_PER_PEER = 256
+
+/** Portals open on one outlet, all peers together; more are refused with a reset. */
+export const DEFAULT_OUTLET_MAX_PORTALS = 10_000
+
+/** Client connections open on one inlet; more are reset at accept. */
+export const DEFAULT_INLET_MAX_PORTALS = 10_000
+
+/** The outlet service's address unless told otherwise (what `RELAY:SERVICE` defaults SERVICE to). */
+export const DEFAULT_OUTLET_ADDRESS = 'outlet'

@@ -1,0 +1,159 @@
+/**
+ * Credit-based flow control of one portal direction, as two pure state machines.
+ *
+ * The receiver grants credit it has reserved in the node-wide pool; a `data` message of n bytes
+ * costs n + PORTAL_DATA_COST_OVERHEAD units; the receiver gives credit back to the sender only
+ * once the bytes are written out to its socket. So a sender never has more than the receiver's
+ * window outstanding, and a slow socket holds at most one window — never the whole path, never
+ * the other portals of the same route. A peer that sends beyond its credit is a protocol
+ * violation (OCKAM_ERR_PORTAL_CREDIT_EXCEEDED), checked on every message.
+ */
+import { OckamError } from '../../runtime/errors.js'
+import { PORTAL_DATA_COST_OVERHEAD, PORTAL_GRANT_THRESHOLD_DIVISOR, PORTAL_MIN_GRANT_BYTES } from './constants.js'
+import type { CreditPool } from './credit-pool.js'
+
+/** Largest window (units): credit amounts travel as u32, and a window must fit one grant. */
+export const MAX_PORTAL_WINDOW_BYTES = 0x7fff_ffff
+
+/** Credit units a data message of `bytes` payload bytes costs. */
+export function dataCost(bytes: number): number {
+  return bytes + PORTAL_DATA_COST_OVERHEAD
+}
+
+export class CreditReceiver {
+  readonly window: number
+  readonly #pool: CreditPool
+  readonly #threshold: number
+  #outstanding = 0
+  #held = 0
+  #closed = false
+
+  constructor(window: number, pool: CreditPool) {
+    if (!Number.isInteger(window) || window < PORTAL_MIN_GRANT_BYTES || window > MAX_PORTAL_WINDOW_BYTES) {
+      throw new OckamError(
+        'OCKAM_ERR_INVALID_ARGUMENT',
+        `a portal window is ${PORTAL_MIN_GRANT_BYTES} to ${MAX_PORTAL_WINDOW_BYTES} bytes, got ${window}`,
+      )
+    }
+    this.window = window
+    this.#pool = pool
+    this.#threshold = Math.max(PORTAL_MIN_GRANT_BYTES, Math.floor(window / PORTAL_GRANT_THRESHOLD_DIVISOR))
+  }
+
+  /** Credit granted to the peer and not yet used by it. */
+  get outstanding(): number {
+    return this.#outstanding
+  }
+
+  /** Units of data that arrived and are not written out yet. */
+  get held(): number {
+    return this.#held
+  }
+
+  /**
+   * A data message of `bytes` bytes arrived: its cost must fit the outstanding credit. Returns
+   * the cost, which the caller passes to `flushed` once the bytes are written out.
+   */
+  consume(bytes: number): number {
+    const cost = dataCost(bytes)
+    if (cost > this.#outstanding) {
+      throw new OckamError(
+        'OCKAM_ERR_PORTAL_CREDIT_EXCEEDED',
+        `the peer sent a ${bytes}-byte chunk (cost ${cost}) with ${this.#outstanding} credit outstanding`,
+        { data: { bytes, cost, outstanding: this.#outstanding } },
+      )
+    }
+    this.#outstanding -= cost
+    this.#held += cost
+    this.#pool.hold(cost)
+    return cost
+  }
+
+  /** `cost` units were written out to the socket: they leave the pool and may be granted again. */
+  flushed(cost: number): void {
+    if (this.#closed) return
+    this.#held -= cost
+    this.#pool.unhold(cost)
+    this.#pool.release(cost)
+  }
+
+  /** The sender gave back `amount` units it did not use. */
+  returned(amount: number): void {
+    if (amount > this.#outstanding) {
+      throw new OckamError(
+        'OCKAM_ERR_PORTAL_PROTOCOL',
+        `the peer returned ${amount} credit with only ${this.#outstanding} outstanding`,
+      )
+    }
+    this.#outstanding -= amount
+    this.#pool.release(amount)
+  }
+
+  /**
+   * How much to grant now: 0 unless the window is short by at least a quarter (batching) and
+   * the pool has room. `wantsMore` afterwards says whether the pool was the reason for a 0.
+   */
+  grant(): number {
+    this.wantsMore = false
+    if (this.#closed) return 0
+    const deficit = this.window - this.#outstanding - this.#held
+    if (deficit < this.#threshold) return 0
+    const granted = this.#pool.take(deficit, PORTAL_MIN_GRANT_BYTES)
+    if (granted === 0) {
+      this.wantsMore = true
+      return 0
+    }
+    this.#outstanding += granted
+    return granted
+  }
+
+  /** Set by `grant()` when it wanted to grant but the node-wide pool was short. */
+  wantsMore = false
+
+  /** Gives everything back to the pool (portal closed). Idempotent. */
+  close(): void {
+    if (this.#closed) return
+    this.#closed = true
+    this.#pool.unhold(this.#held)
+    this.#pool.release(this.#outstanding + this.#held)
+    this.#outstanding = 0
+    this.#held = 0
+  }
+}
+
+export class CreditSender {
+  #available = 0
+
+  /** Credit units the peer granted and this side has not used. */
+  get available(): number {
+    return this.#available
+  }
+
+  add(amount: number): void {
+    this.#available += amount
+  }
+
+  /** Payload bytes one message may carry now (0: wait for credit), at most `maxChunk`. */
+  sendable(maxChunk: number): number {
+    const room = this.#available - PORTAL_DATA_COST_OVERHEAD
+    return room <= 0 ? 0 : Math.min(room, maxChunk)
+  }
+
+  /** Records a data message of `bytes` bytes. Callers ask `sendable` first; overspending is a bug. */
+  spend(bytes: number): void {
+    const cost = dataCost(bytes)
+    if (cost > this.#available) {
+      throw new OckamError('OCKAM_ERR_INTERNAL', `portal sender overspent: cost ${cost} > ${this.#available} credit`)
+    }
+    this.#available -= cost
+  }
+
+  /** Units to give back when idle (all but `keep`), now no longer available; 0 if none. */
+  giveBack(keep: number): number {
+    // A grant travels as a u32, so a (hostile) peer's huge grants come back in u32 pieces.
+    const surplus = Math.min(this.#available - keep, 0xffff_ffff)
+    if (surplus <= 0) return 0
+    this.#available -= surplus
+    return surplus
+  }
+}
