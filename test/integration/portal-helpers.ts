@@ -45,34 +45,55 @@ export function echoHandler(socket: Socket): void {
 }
 
 export interface Transfer {
-  /** SHA-256 (hex) of the bytes received until the peer's FIN. */
+  /** SHA-256 (hex) of the bytes received until the peer's FIN or reset. */
   readonly receivedHash: string
   readonly receivedBytes: number
-  /** How the connection ended: 'end' (FIN after all bytes) or the error code (ECONNRESET). */
+  /** How the connection ended: 'end' (a FIN after all bytes), 'reset', or another error code. */
   readonly ending: string
 }
 
 /**
- * Writes `data` (then FIN) and hashes what comes back until FIN or error. Resolves when the
- * socket is closed.
+ * Writes `data` and hashes what comes back until the connection closes; resolves then.
+ *
+ * With `end: true` the client sends its FIN after `data` (a complete request). With `end:
+ * false` it keeps its write side open, which lets it tell a reset from a FIN even when libuv
+ * reports the reset as an EOF: libuv takes a partial read plus POLLHUP for EOF without reading
+ * again (libuv issue 4992, fixed upstream in 2026), so a Node client with unread data when the
+ * RST arrives sees 'end'. Writing one byte then fails (EPIPE/ECONNRESET) after a reset and
+ * succeeds after a FIN, since the portal is only half-closed then.
  */
-export function exchange(socket: Socket, data: Uint8Array | undefined): Promise<Transfer> {
+export function exchange(
+  socket: Socket,
+  data: Uint8Array | undefined,
+  options: { end?: boolean } = {},
+): Promise<Transfer> {
   const hash = createHash('sha256')
   let receivedBytes = 0
-  let ending = 'close'
+  let ending: string | undefined
   socket.on('data', (chunk: Buffer) => {
     hash.update(chunk)
     receivedBytes += chunk.length
   })
   socket.on('end', () => {
-    if (ending === 'close') ending = 'end'
+    if (ending !== undefined) return
+    if (!socket.writable) {
+      ending = 'end'
+      return
+    }
+    socket.write(Uint8Array.of(0), (error) => {
+      ending ??= error ? 'reset' : 'end'
+      socket.destroy()
+    })
   })
   socket.on('error', (error: NodeJS.ErrnoException) => {
-    ending = error.code ?? error.message
+    ending ??= error.code === 'ECONNRESET' || error.code === 'EPIPE' ? 'reset' : (error.code ?? error.message)
   })
-  if (data !== undefined) socket.end(data)
+  if (data !== undefined) {
+    if (options.end === false) socket.write(data)
+    else socket.end(data)
+  }
   return new Promise((resolve) => {
-    socket.on('close', () => resolve({ receivedHash: hash.digest('hex'), receivedBytes, ending }))
+    socket.on('close', () => resolve({ receivedHash: hash.digest('hex'), receivedBytes, ending: ending ?? 'close' }))
   })
 }
 

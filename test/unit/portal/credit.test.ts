@@ -1,0 +1,200 @@
+/**
+ * Credit accounting of one portal direction and the node-wide pool: an honest sender never
+ * trips the receiver's check, whatever the interleaving; a sender that overshoots does, with
+ * the typed error; windows and the pool bound what is outstanding and held.
+ */
+import assert from 'node:assert/strict'
+import { test } from 'node:test'
+import fc from 'fast-check'
+import { isOckamError } from '../../../runtime/errors.js'
+import { PORTAL_DATA_COST_OVERHEAD, PORTAL_MIN_GRANT_BYTES } from '../../../workers/portal/constants.js'
+import { CreditReceiver, CreditSender, dataCost } from '../../../workers/portal/credit.js'
+import { CreditPool } from '../../../workers/portal/credit-pool.js'
+
+const KiB = 1024
+
+test('the first grant is the window; consuming within it works, beyond it is CREDIT_EXCEEDED', () => {
+  const pool = new CreditPool(1024 * KiB)
+  const receiver = new CreditReceiver(64 * KiB, pool)
+  assert.equal(receiver.grant(), 64 * KiB)
+  assert.equal(pool.reserved, 64 * KiB)
+  const cost = receiver.consume(1000)
+  assert.equal(cost, 1000 + PORTAL_DATA_COST_OVERHEAD)
+  assert.equal(receiver.outstanding, 64 * KiB - cost)
+  assert.equal(receiver.held, cost)
+  assert.equal(pool.held, cost)
+  assert.throws(
+    () => receiver.consume(64 * KiB),
+    (error) => isOckamError(error, 'OCKAM_ERR_PORTAL_CREDIT_EXCEEDED'),
+  )
+})
+
+test('credit comes back in batches of a quarter window, only after bytes are written out', () => {
+  const pool = new CreditPool(1024 * KiB)
+  const receiver = new CreditReceiver(64 * KiB, pool)
+  receiver.grant()
+  const small = receiver.consume(8 * KiB)
+  assert.equal(receiver.grant(), 0, 'nothing to grant while the bytes are held')
+  receiver.flushed(small)
+  assert.equal(receiver.grant(), 0, 'an eighth of the window is below the batching threshold')
+  const more = receiver.consume(10 * KiB)
+  receiver.flushed(more)
+  const granted = receiver.grant()
+  assert.equal(granted, small + more)
+  assert.equal(receiver.outstanding, 64 * KiB)
+  assert.equal(pool.reserved, 64 * KiB)
+  assert.equal(pool.held, 0)
+})
+
+test('returned credit leaves the pool; returning more than outstanding is a protocol error', () => {
+  const pool = new CreditPool(1024 * KiB)
+  const receiver = new CreditReceiver(64 * KiB, pool)
+  receiver.grant()
+  receiver.returned(60 * KiB)
+  assert.equal(receiver.outstanding, 4 * KiB)
+  assert.equal(pool.reserved, 4 * KiB)
+  // The stream asks for a grant only after a flush (the sender was active again); then it tops up.
+  assert.equal(receiver.grant(), 60 * KiB)
+  receiver.returned(60 * KiB)
+  assert.throws(
+    () => receiver.returned(5 * KiB),
+    (error) => isOckamError(error, 'OCKAM_ERR_PORTAL_PROTOCOL'),
+  )
+  receiver.close()
+  assert.equal(pool.reserved, 0)
+})
+
+test('the node-wide pool bounds 10,000 receivers; the short ones wait and are served first come first', () => {
+  const pool = new CreditPool(8 * 1024 * KiB)
+  const receivers = Array.from({ length: 10_000 }, () => new CreditReceiver(256 * KiB, pool))
+  let granted = 0
+  const waiting: CreditReceiver[] = []
+  for (const r of receivers) {
+    const g = r.grant()
+    granted += g
+    if (g === 0) {
+      assert.ok(r.wantsMore)
+      waiting.push(r)
+    }
+  }
+  assert.equal(granted, pool.limit)
+  assert.ok(pool.reserved <= pool.limit)
+  assert.equal(waiting.length, 10_000 - 32)
+  const woken: number[] = []
+  for (const [i, r] of waiting.slice(0, 3).entries()) {
+    pool.wait(() => {
+      woken.push(i)
+      r.grant()
+    })
+  }
+  // The first receiver closes: its window goes to the first waiter, which takes all of it.
+  receivers[0]?.close()
+  assert.deepEqual(woken, [0])
+  assert.equal(waiting[0]?.outstanding, 256 * KiB)
+  assert.equal(pool.waiting, 2)
+  assert.equal(pool.reserved, pool.limit)
+})
+
+test('a short pool grants what is left when that is at least the minimum grant', () => {
+  const pool = new CreditPool(100 * KiB)
+  const a = new CreditReceiver(96 * KiB, pool)
+  const b = new CreditReceiver(96 * KiB, pool)
+  assert.equal(a.grant(), 96 * KiB)
+  assert.equal(b.grant(), 4 * KiB)
+  const c = new CreditReceiver(96 * KiB, pool)
+  assert.equal(c.grant(), 0)
+  assert.ok(c.wantsMore)
+  assert.ok(PORTAL_MIN_GRANT_BYTES <= 4 * KiB)
+})
+
+test('the sender sends at most its credit, counting the per-message overhead, and keeps some when idle', () => {
+  const sender = new CreditSender()
+  assert.equal(sender.sendable(48 * KiB), 0)
+  sender.add(PORTAL_DATA_COST_OVERHEAD)
+  assert.equal(sender.sendable(48 * KiB), 0, 'the overhead alone carries no byte')
+  sender.add(100)
+  assert.equal(sender.sendable(48 * KiB), 100)
+  sender.spend(100)
+  assert.equal(sender.available, 0)
+  assert.throws(
+    () => sender.spend(1),
+    (error) => isOckamError(error, 'OCKAM_ERR_INTERNAL'),
+  )
+  sender.add(100 * KiB)
+  assert.equal(sender.sendable(48 * KiB), 48 * KiB)
+  assert.equal(sender.giveBack(8 * KiB), 92 * KiB)
+  assert.equal(sender.available, 8 * KiB)
+  assert.equal(sender.giveBack(8 * KiB), 0)
+})
+
+/**
+ * A model of one direction with messages in flight both ways: an honest sender and the receiver,
+ * driven by a random schedule of steps. The receiver's own check is the conformance assertion
+ * (it throws on overshoot); the test also checks the window and pool bounds after every step.
+ */
+test('whatever the interleaving, an honest sender stays within credit and the bounds hold', () => {
+  type Step = 'read' | 'deliverData' | 'flush' | 'deliverCredit' | 'idle' | 'deliverReturn'
+  const stepArb = fc.constantFrom<Step>('read', 'deliverData', 'flush', 'deliverCredit', 'idle', 'deliverReturn')
+  fc.assert(
+    fc.property(
+      fc.array(fc.tuple(stepArb, fc.integer({ min: 1, max: 70_000 })), { maxLength: 300 }),
+      fc.integer({ min: 4, max: 64 }),
+      (steps, windowKiB) => {
+        const window = windowKiB * KiB
+        const pool = new CreditPool(window * 2)
+        const receiver = new CreditReceiver(window, pool)
+        const sender = new CreditSender()
+        const toReceiver: Array<{ kind: 'data'; bytes: number } | { kind: 'return'; amount: number }> = []
+        const toSender: number[] = []
+        const held: number[] = []
+        sender.add(receiver.grant())
+        for (const [step, size] of steps) {
+          switch (step) {
+            case 'read': {
+              const n = Math.min(size, sender.sendable(48 * KiB))
+              if (n > 0) {
+                sender.spend(n)
+                toReceiver.push({ kind: 'data', bytes: n })
+              }
+              break
+            }
+            case 'deliverData':
+            case 'deliverReturn': {
+              const m = toReceiver.shift()
+              if (m?.kind === 'data') held.push(receiver.consume(m.bytes))
+              else if (m?.kind === 'return') receiver.returned(m.amount)
+              break
+            }
+            case 'flush': {
+              const cost = held.shift()
+              if (cost !== undefined) {
+                receiver.flushed(cost)
+                const g = receiver.grant()
+                if (g > 0) toSender.push(g)
+              }
+              break
+            }
+            case 'deliverCredit': {
+              const g = toSender.shift()
+              if (g !== undefined) sender.add(g)
+              break
+            }
+            case 'idle': {
+              const back = sender.giveBack(8 * KiB)
+              if (back > 0) toReceiver.push({ kind: 'return', amount: back })
+              break
+            }
+          }
+          const inFlight = toReceiver.reduce((sum, m) => sum + (m.kind === 'data' ? dataCost(m.bytes) : m.amount), 0)
+          const creditInFlight = toSender.reduce((sum, g) => sum + g, 0)
+          // What the sender may still send, plus what is on the way, is what the receiver granted.
+          assert.equal(sender.available + inFlight + creditInFlight, receiver.outstanding)
+          assert.ok(receiver.outstanding + receiver.held <= window)
+          assert.ok(pool.reserved <= pool.limit)
+          assert.equal(pool.reserved, receiver.outstanding + receiver.held)
+        }
+      },
+    ),
+    { numRuns: 300 },
+  )
+})
