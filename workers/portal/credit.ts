@@ -9,7 +9,13 @@
  * violation (OCKAM_ERR_PORTAL_CREDIT_EXCEEDED), checked on every message.
  */
 import { OckamError } from '../../runtime/errors.js'
-import { PORTAL_DATA_COST_OVERHEAD, PORTAL_GRANT_THRESHOLD_DIVISOR, PORTAL_MIN_GRANT_BYTES } from './constants.js'
+import {
+  MIN_PORTAL_WINDOW_BYTES,
+  PORTAL_DATA_COST_OVERHEAD,
+  PORTAL_GRANT_THRESHOLD_DIVISOR,
+  PORTAL_MIN_GRANT_BYTES,
+  PORTAL_MIN_PARTIAL_SEND_BYTES,
+} from './constants.js'
 import type { CreditPool } from './credit-pool.js'
 
 /** Largest window (units): credit amounts travel as u32, and a window must fit one grant. */
@@ -29,10 +35,10 @@ export class CreditReceiver {
   #closed = false
 
   constructor(window: number, pool: CreditPool) {
-    if (!Number.isInteger(window) || window < PORTAL_MIN_GRANT_BYTES || window > MAX_PORTAL_WINDOW_BYTES) {
+    if (!Number.isInteger(window) || window < MIN_PORTAL_WINDOW_BYTES || window > MAX_PORTAL_WINDOW_BYTES) {
       throw new OckamError(
         'OCKAM_ERR_INVALID_ARGUMENT',
-        `a portal window is ${PORTAL_MIN_GRANT_BYTES} to ${MAX_PORTAL_WINDOW_BYTES} bytes, got ${window}`,
+        `a portal window is ${MIN_PORTAL_WINDOW_BYTES} to ${MAX_PORTAL_WINDOW_BYTES} bytes, got ${window}`,
       )
     }
     this.window = window
@@ -123,6 +129,7 @@ export class CreditReceiver {
 
 export class CreditSender {
   #available = 0
+  #spentSinceGrant = false
 
   /** Credit units the peer granted and this side has not used. */
   get available(): number {
@@ -131,12 +138,27 @@ export class CreditSender {
 
   add(amount: number): void {
     this.#available += amount
+    this.#spentSinceGrant = false
   }
 
   /** Payload bytes one message may carry now (0: wait for credit), at most `maxChunk`. */
   sendable(maxChunk: number): number {
     const room = this.#available - PORTAL_DATA_COST_OVERHEAD
-    return room <= 0 ? 0 : Math.min(room, maxChunk)
+    return room <= 0 ? 0 : room < maxChunk ? room : maxChunk
+  }
+
+  /**
+   * How many of `pending` bytes to send in the next message (0: wait). Like `sendable`, except
+   * that credit for only a sliver (under PORTAL_MIN_PARTIAL_SEND_BYTES, less than what is
+   * pending) is kept while a grant is due, i.e. while data went out since the last grant: the
+   * receiver grants again once it has flushed that data (MIN_PORTAL_WINDOW_BYTES says why it
+   * always can), and one full message is cheaper than a full one plus a sliver.
+   */
+  nextLength(pending: number, maxChunk: number): number {
+    const sendable = this.sendable(maxChunk)
+    const length = sendable < pending ? sendable : pending
+    if (length < pending && length < PORTAL_MIN_PARTIAL_SEND_BYTES && this.#spentSinceGrant) return 0
+    return length
   }
 
   /** Records a data message of `bytes` bytes. Callers ask `sendable` first; overspending is a bug. */
@@ -146,14 +168,20 @@ export class CreditSender {
       throw new OckamError('OCKAM_ERR_INTERNAL', `portal sender overspent: cost ${cost} > ${this.#available} credit`)
     }
     this.#available -= cost
+    this.#spentSinceGrant = true
   }
 
-  /** Units to give back when idle (all but `keep`), now no longer available; 0 if none. */
+  /**
+   * Units to give back when idle (all but `keep`), now no longer available; 0 if none. After a
+   * return no grant is waited for: the receiver may have flushed the last data while this
+   * credit was still out (so it did not grant then), and a return gives it no new occasion.
+   */
   giveBack(keep: number): number {
     // A grant travels as a u32, so a (hostile) peer's huge grants come back in u32 pieces.
     const surplus = Math.min(this.#available - keep, 0xffff_ffff)
     if (surplus <= 0) return 0
     this.#available -= surplus
+    this.#spentSinceGrant = false
     return surplus
   }
 }

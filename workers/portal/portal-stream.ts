@@ -363,9 +363,8 @@ export class PortalStream implements Worker {
   #drainPending(final: boolean): void {
     if (this.#state !== 'open') return
     while (this.#pendingBytes > 0 && this.#queuedData < MAX_QUEUED_DATA_MESSAGES) {
-      const sendable = this.#sender.sendable(this.#maxChunk)
-      if (sendable === 0) break
-      const length = Math.min(sendable, this.#pendingBytes)
+      const length = this.#sender.nextLength(this.#pendingBytes, this.#maxChunk)
+      if (length === 0) break
       if (!final && length < this.#maxChunk && length === this.#pendingBytes) {
         if (!this.#flushScheduled) {
           this.#flushScheduled = true

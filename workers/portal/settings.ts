@@ -8,7 +8,7 @@ import {
   DEFAULT_PORTAL_SWEEP_INTERVAL_MS,
   DEFAULT_PORTAL_WINDOW_BYTES,
   MIN_PORTAL_CHUNK_BYTES,
-  PORTAL_MIN_GRANT_BYTES,
+  MIN_PORTAL_WINDOW_BYTES,
 } from './constants.js'
 import { MAX_PORTAL_WINDOW_BYTES } from './credit.js'
 import { type CreditPool, sharedCreditPool } from './credit-pool.js'
@@ -53,7 +53,7 @@ export function resolveTuning(router: Router, tuning: PortalTuning): ResolvedTun
     'windowBytes',
     tuning.windowBytes,
     DEFAULT_PORTAL_WINDOW_BYTES,
-    PORTAL_MIN_GRANT_BYTES,
+    MIN_PORTAL_WINDOW_BYTES,
     MAX_PORTAL_WINDOW_BYTES,
   )
   const maxChunkBytes = integer(

@@ -127,19 +127,49 @@ test('the sender sends at most its credit, counting the per-message overhead, an
   assert.equal(sender.giveBack(8 * KiB), 0)
 })
 
+test('regression: after an idle return the sender does not wait for a grant that will not come', () => {
+  const pool = new CreditPool(1024 * KiB)
+  const receiver = new CreditReceiver(64 * KiB, pool)
+  const sender = new CreditSender()
+  sender.add(receiver.grant())
+  // A small message, flushed while the sender still holds most of the window: no grant is due.
+  sender.spend(100)
+  receiver.flushed(receiver.consume(100))
+  assert.equal(receiver.grant(), 0)
+  // Idle: the sender gives back all but 8 KiB. With 20 KiB pending it must send what it can.
+  receiver.returned(sender.giveBack(8 * KiB))
+  assert.equal(sender.nextLength(20 * KiB, 48 * KiB), 8 * KiB - PORTAL_DATA_COST_OVERHEAD)
+})
+
+test('a sender with credit for a sliver waits while a grant is due, and sends when none is', () => {
+  const sender = new CreditSender()
+  sender.add(10 * KiB)
+  assert.equal(sender.nextLength(5 * KiB, 48 * KiB), 5 * KiB, 'everything pending fits')
+  assert.equal(sender.nextLength(64 * KiB, 48 * KiB), 10 * KiB - PORTAL_DATA_COST_OVERHEAD, 'no grant due yet')
+  sender.spend(1 * KiB)
+  assert.equal(sender.nextLength(64 * KiB, 48 * KiB), 0, 'a grant is due: wait for it')
+  sender.add(64 * KiB)
+  assert.equal(sender.nextLength(64 * KiB, 48 * KiB), 48 * KiB)
+})
+
 /**
- * A model of one direction with messages in flight both ways: an honest sender and the receiver,
- * driven by a random schedule of steps. The receiver's own check is the conformance assertion
- * (it throws on overshoot); the test also checks the window and pool bounds after every step.
+ * A model of one direction with messages in flight both ways: an honest sender (with its wait
+ * rule) and the receiver, driven by a random schedule. The receiver's own check is the
+ * conformance assertion (it throws on overshoot); the test also checks the window and pool
+ * bounds after every step, and liveness at the end: once everything in flight is delivered and
+ * flushed, a sender with bytes pending can always send.
  */
-test('whatever the interleaving, an honest sender stays within credit and the bounds hold', () => {
-  type Step = 'read' | 'deliverData' | 'flush' | 'deliverCredit' | 'idle' | 'deliverReturn'
-  const stepArb = fc.constantFrom<Step>('read', 'deliverData', 'flush', 'deliverCredit', 'idle', 'deliverReturn')
+test('whatever the interleaving, an honest sender stays within credit, the bounds hold, and it never deadlocks', () => {
+  type Step = 'read' | 'send' | 'deliverData' | 'flush' | 'deliverCredit' | 'idle'
+  const stepArb = fc.constantFrom<Step>('read', 'send', 'send', 'deliverData', 'flush', 'deliverCredit', 'idle')
   fc.assert(
     fc.property(
-      fc.array(fc.tuple(stepArb, fc.integer({ min: 1, max: 70_000 })), { maxLength: 300 }),
-      fc.integer({ min: 4, max: 64 }),
-      (steps, windowKiB) => {
+      fc.array(fc.tuple(stepArb, fc.oneof(fc.integer({ min: 1, max: 2_000 }), fc.integer({ min: 1, max: 70_000 }))), {
+        maxLength: 200,
+      }),
+      fc.integer({ min: 32, max: 128 }),
+      fc.constantFrom(16 * KiB, 48 * KiB, 65_002),
+      (steps, windowKiB, maxChunk) => {
         const window = windowKiB * KiB
         const pool = new CreditPool(window * 2)
         const receiver = new CreditReceiver(window, pool)
@@ -147,44 +177,29 @@ test('whatever the interleaving, an honest sender stays within credit and the bo
         const toReceiver: Array<{ kind: 'data'; bytes: number } | { kind: 'return'; amount: number }> = []
         const toSender: number[] = []
         const held: number[] = []
+        let pending = 0
         sender.add(receiver.grant())
-        for (const [step, size] of steps) {
-          switch (step) {
-            case 'read': {
-              const n = Math.min(size, sender.sendable(48 * KiB))
-              if (n > 0) {
-                sender.spend(n)
-                toReceiver.push({ kind: 'data', bytes: n })
-              }
-              break
-            }
-            case 'deliverData':
-            case 'deliverReturn': {
-              const m = toReceiver.shift()
-              if (m?.kind === 'data') held.push(receiver.consume(m.bytes))
-              else if (m?.kind === 'return') receiver.returned(m.amount)
-              break
-            }
-            case 'flush': {
-              const cost = held.shift()
-              if (cost !== undefined) {
-                receiver.flushed(cost)
-                const g = receiver.grant()
-                if (g > 0) toSender.push(g)
-              }
-              break
-            }
-            case 'deliverCredit': {
-              const g = toSender.shift()
-              if (g !== undefined) sender.add(g)
-              break
-            }
-            case 'idle': {
-              const back = sender.giveBack(8 * KiB)
-              if (back > 0) toReceiver.push({ kind: 'return', amount: back })
-              break
-            }
-          }
+        const send = () => {
+          const n = sender.nextLength(pending, maxChunk)
+          if (n === 0) return false
+          sender.spend(n)
+          pending -= n
+          toReceiver.push({ kind: 'data', bytes: n })
+          return true
+        }
+        const deliver = () => {
+          const m = toReceiver.shift()
+          if (m?.kind === 'data') held.push(receiver.consume(m.bytes))
+          else if (m?.kind === 'return') receiver.returned(m.amount)
+        }
+        const flush = () => {
+          const cost = held.shift()
+          if (cost === undefined) return
+          receiver.flushed(cost)
+          const g = receiver.grant()
+          if (g > 0) toSender.push(g)
+        }
+        const check = () => {
           const inFlight = toReceiver.reduce((sum, m) => sum + (m.kind === 'data' ? dataCost(m.bytes) : m.amount), 0)
           const creditInFlight = toSender.reduce((sum, g) => sum + g, 0)
           // What the sender may still send, plus what is on the way, is what the receiver granted.
@@ -193,8 +208,34 @@ test('whatever the interleaving, an honest sender stays within credit and the bo
           assert.ok(pool.reserved <= pool.limit)
           assert.equal(pool.reserved, receiver.outstanding + receiver.held)
         }
+        for (const [step, size] of steps) {
+          if (step === 'read') pending += size
+          else if (step === 'send') send()
+          else if (step === 'deliverData') deliver()
+          else if (step === 'flush') flush()
+          else if (step === 'deliverCredit') {
+            const g = toSender.shift()
+            if (g !== undefined) sender.add(g)
+          } else if (step === 'idle' && pending === 0) {
+            const back = sender.giveBack(8 * KiB)
+            if (back > 0) toReceiver.push({ kind: 'return', amount: back })
+          }
+          check()
+        }
+        // Quiesce: deliver and flush everything, hand every grant over, send what can go; repeat.
+        for (let rounds = 0; pending > 0 && rounds < 10_000; rounds++) {
+          while (send()) {}
+          while (toReceiver.length > 0) deliver()
+          while (held.length > 0) flush()
+          for (const g of toSender.splice(0)) sender.add(g)
+          check()
+          if (pending > 0 && toReceiver.length === 0 && sender.nextLength(pending, maxChunk) === 0) {
+            assert.fail(`deadlock: ${pending} pending, ${sender.available} credit, nothing in flight`)
+          }
+        }
+        assert.equal(pending, 0)
       },
     ),
-    { numRuns: 300 },
+    { numRuns: 1_500 },
   )
 })
