@@ -144,7 +144,7 @@ export class CreditSender {
   /** Payload bytes one message may carry now (0: wait for credit), at most `maxChunk`. */
   sendable(maxChunk: number): number {
     const room = this.#available - PORTAL_DATA_COST_OVERHEAD
-    return room <= 0 ? 0 : room < maxChunk ? room : maxChunk
+    return room <= 0 ? 0 : Math.min(room, maxChunk)
   }
 
   /**
@@ -156,7 +156,7 @@ export class CreditSender {
    */
   nextLength(pending: number, maxChunk: number): number {
     const sendable = this.sendable(maxChunk)
-    const length = sendable < pending ? sendable : pending
+    const length = Math.min(sendable, pending)
     if (length < pending && length < PORTAL_MIN_PARTIAL_SEND_BYTES && this.#spentSinceGrant) return 0
     return length
   }
