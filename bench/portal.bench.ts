@@ -52,7 +52,7 @@ const RTT_WARMUP = knobs.count(300, 20)
 const RTT_MAX_MS = 3_000
 const WRITE_CHUNK = randomBytes(256 * KiB)
 const CHUNK_SIZES = [16 * KiB, 32 * KiB, 48 * KiB, MAX_PORTAL_CHUNK_IN_CHANNEL_BYTES]
-const WINDOW_SIZES = [128 * KiB, 256 * KiB, 1024 * KiB]
+const WINDOW_SIZES = [128 * KiB, 256 * KiB, 512 * KiB, 1024 * KiB, 2048 * KiB]
 
 const quietLog = (name: string) => createLogger({ name, level: 'warn' })
 

@@ -52,7 +52,7 @@ export const MIN_PORTAL_CHUNK_BYTES = 1024
  * bench showed is enough to keep a loopback hop busy; across a WAN a larger window (option
  * `windowBytes`) lifts the per-portal rate (window / RTT).
  */
-export const DEFAULT_PORTAL_WINDOW_BYTES = 256 * 1024
+export const DEFAULT_PORTAL_WINDOW_BYTES = 1024 * 1024
 
 /**
  * A receiver grants credit back in batches of at least this fraction of its window (a quarter):
@@ -117,9 +117,11 @@ export const DEFAULT_PORTAL_LINGER_MS = 2_000
 
 /**
  * Portals one peer (one authenticated identity; one connection for unauthenticated TCP) may
- * have open on an outlet. With the default window that is at most 64 MiB of credit per peer.
+ * have open on an outlet. An inlet's connections all come from one peer (its session), so this
+ * is also how many clients one inlet can have through this outlet; it leaves the other peers
+ * room under DEFAULT_OUTLET_MAX_PORTALS. Memory is bounded by the credit pool, not by this.
  */
-export const DEFAULT_OUTLET_MAX_PORTALS_PER_PEER = 256
+export const DEFAULT_OUTLET_MAX_PORTALS_PER_PEER = 4_096
 
 /** Portals open on one outlet, all peers together; more are refused with a reset. */
 export const DEFAULT_OUTLET_MAX_PORTALS = 10_000

@@ -14,6 +14,7 @@ export class CreditPool {
   readonly limit: number
   #reserved = 0
   #held = 0
+  #members = 0
   readonly #waiters = new Set<() => void>()
   readonly #counters: Counters | undefined
 
@@ -43,12 +44,31 @@ export class CreditPool {
     return this.#waiters.size
   }
 
+  /** Receivers sharing the pool (each joins when created and leaves when closed). */
+  get members(): number {
+    return this.#members
+  }
+
+  join(): void {
+    this.#members++
+  }
+
+  leave(): void {
+    this.#members--
+  }
+
   /**
    * Reserves up to `wanted` units; returns what it reserved: `wanted` if there is room, what is
-   * left if that is at least `minimum`, else 0.
+   * left if that is at least `minimum`, else 0. Past half the pool a grant is capped at a fair
+   * share (limit / members, at least `minimum`): otherwise the first receivers to ask, or the
+   * first waiters woken, would each take a whole window and leave the rest waiting.
    */
   take(wanted: number, minimum: number): number {
     const available = this.limit - this.#reserved
+    if (this.#reserved + wanted > this.limit / 2 && this.#members > 1) {
+      const share = Math.max(minimum, Math.floor(this.limit / this.#members))
+      if (wanted > share) wanted = share
+    }
     const taken = wanted <= available ? wanted : available >= minimum ? available : 0
     if (taken > 0) {
       this.#reserved += taken

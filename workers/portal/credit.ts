@@ -43,6 +43,7 @@ export class CreditReceiver {
     }
     this.window = window
     this.#pool = pool
+    pool.join()
     this.#threshold = Math.max(PORTAL_MIN_GRANT_BYTES, Math.floor(window / PORTAL_GRANT_THRESHOLD_DIVISOR))
   }
 
@@ -120,6 +121,7 @@ export class CreditReceiver {
   close(): void {
     if (this.#closed) return
     this.#closed = true
+    this.#pool.leave()
     this.#pool.unhold(this.#held)
     this.#pool.release(this.#outstanding + this.#held)
     this.#outstanding = 0

@@ -64,47 +64,52 @@ test('returned credit leaves the pool; returning more than outstanding is a prot
   assert.equal(pool.reserved, 0)
 })
 
-test('the node-wide pool bounds 10,000 receivers; the short ones wait and are served first come first', () => {
+test('the node-wide pool bounds 10,000 receivers: full windows while it is half free, fair shares after', () => {
   const pool = new CreditPool(8 * 1024 * KiB)
   const receivers = Array.from({ length: 10_000 }, () => new CreditReceiver(256 * KiB, pool))
-  let granted = 0
-  const waiting: CreditReceiver[] = []
-  for (const r of receivers) {
-    const g = r.grant()
-    granted += g
-    if (g === 0) {
-      assert.ok(r.wantsMore)
-      waiting.push(r)
-    }
-  }
-  assert.equal(granted, pool.limit)
-  assert.ok(pool.reserved <= pool.limit)
-  assert.equal(waiting.length, 10_000 - 32)
+  assert.equal(pool.members, 10_000)
+  const grants = receivers.map((r) => r.grant())
+  assert.equal(
+    grants.reduce((a, b) => a + b, 0),
+    pool.limit,
+    'the whole pool and no more',
+  )
+  // The first 16 fill half the pool with whole windows; then each gets the fair share, which
+  // for 10,000 receivers of 8 MiB is below the minimum grant, so the minimum.
+  assert.deepEqual(grants.slice(0, 16), Array(16).fill(256 * KiB))
+  assert.ok(grants.slice(16, 16 + 1024).every((g) => g === PORTAL_MIN_GRANT_BYTES))
+  const waiting = receivers.filter((_, i) => grants[i] === 0)
+  assert.equal(waiting.length, 10_000 - 16 - 1024)
+  assert.ok(waiting.every((r) => r.wantsMore))
   const woken: number[] = []
-  for (const [i, r] of waiting.slice(0, 3).entries()) {
+  for (const [i, r] of waiting.slice(0, 100).entries()) {
     pool.wait(() => {
       woken.push(i)
       r.grant()
     })
   }
-  // The first receiver closes: its window goes to the first waiter, which takes all of it.
+  // A whole window comes back: the first waiters in line each get their share of it.
   receivers[0]?.close()
-  assert.deepEqual(woken, [0])
-  assert.equal(waiting[0]?.outstanding, 256 * KiB)
-  assert.equal(pool.waiting, 2)
+  assert.deepEqual(
+    woken,
+    Array.from({ length: 64 }, (_, i) => i),
+  )
+  assert.equal(pool.waiting, 36)
   assert.equal(pool.reserved, pool.limit)
 })
 
-test('a short pool grants what is left when that is at least the minimum grant', () => {
+test('a receiver alone may take its whole window; a short pool grants what is left if at least the minimum', () => {
   const pool = new CreditPool(100 * KiB)
   const a = new CreditReceiver(96 * KiB, pool)
+  assert.equal(a.grant(), 96 * KiB, 'alone, past half the pool: still the whole window')
   const b = new CreditReceiver(96 * KiB, pool)
-  assert.equal(a.grant(), 96 * KiB)
-  assert.equal(b.grant(), 4 * KiB)
+  assert.equal(b.grant(), 4 * KiB, 'what is left')
   const c = new CreditReceiver(96 * KiB, pool)
   assert.equal(c.grant(), 0)
   assert.ok(c.wantsMore)
-  assert.ok(PORTAL_MIN_GRANT_BYTES <= 4 * KiB)
+  a.close()
+  assert.equal(pool.members, 2)
+  assert.equal(c.grant(), 50 * KiB, 'past half the pool, two members: half of it each at most')
 })
 
 test('the sender sends at most its credit, counting the per-message overhead, and keeps some when idle', () => {
