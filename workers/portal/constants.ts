@@ -35,10 +35,12 @@ export const MAX_PORTAL_CHUNK_IN_CHANNEL_BYTES =
   CHANNEL_MAX_PLAINTEXT_BYTES - CHANNEL_ROUTE_ALLOWANCE_BYTES - PORTAL_DATA_HEADER_BYTES
 
 /**
- * Payload bytes per `data` message by default, chosen by bench/portal.bench.ts (chunk sweep
- * 16/32/48/64 KiB through inlet → outlet over one TCP hop, interleaved): the largest size that
- * fits one channel frame was the fastest and cheapest per GB (fewer messages, fewer per-message
- * costs). Reads are coalesced up to this size within one event-loop turn.
+ * Payload bytes per `data` message by default: the largest that fits one secure-channel frame.
+ * bench/portal.bench.ts, chunk sweep through inlet → outlet over one TCP hop (two processes,
+ * 5 interleaved rounds): against 65,002 B, 16 KiB gave 0.92× the MB/s at 1.10× the CPU per GB,
+ * 32 KiB 1.02× / 0.99×, 48 KiB 0.98× / 1.00×: larger chunks mean fewer messages and fewer
+ * per-message costs, and nothing is lost by going to the frame limit. Reads are coalesced up
+ * to this size within one event-loop turn.
  */
 export const DEFAULT_PORTAL_MAX_CHUNK_BYTES = MAX_PORTAL_CHUNK_IN_CHANNEL_BYTES
 
@@ -47,10 +49,11 @@ export const MIN_PORTAL_CHUNK_BYTES = 1024
 
 /**
  * Credit (bytes plus PORTAL_DATA_COST_OVERHEAD per message) one portal direction may have
- * outstanding: what a receiver holds at most for one slow socket. 256 KiB is ~2.5 ms of
- * loopback throughput at 100 MB/s per portal... and 4 full chunks in flight, which the chunk
- * bench showed is enough to keep a loopback hop busy; across a WAN a larger window (option
- * `windowBytes`) lifts the per-portal rate (window / RTT).
+ * outstanding: what a receiver holds at most for one slow socket. Window sweep (bench, bulk
+ * upload, against 1 MiB): 128 KiB 0.85×, 256 KiB 0.96× (0.73× in an earlier run), 512 KiB 0.91×,
+ * 2 MiB 0.96×: loopback saturates from 512 KiB on. 1 MiB also keeps one portal at ~20 MB/s
+ * across a 50 ms path (the rate is at most window / RTT). The node-wide pool bounds the sum of
+ * all windows, so a large window costs only while it is in use.
  */
 export const DEFAULT_PORTAL_WINDOW_BYTES = 1024 * 1024
 
@@ -84,8 +87,9 @@ export const PORTAL_MIN_PARTIAL_SEND_BYTES = 16 * 1024
 /**
  * Node-wide credit all portal receivers on one node may have granted or hold unflushed, in
  * bytes (the shared CreditPool; option `poolBytes`). The sum of every window is held under it,
- * so 10,000 portals cannot each reserve a full window: past it, new grants wait for credit that
- * flushes or comes back from idle senders. Its `held` figure is the portal buffered-bytes gauge.
+ * so 10,000 portals cannot each reserve a full window: past half of it grants are capped at a
+ * fair share (limit / receivers), and past all of it they wait for credit that flushes or comes
+ * back from idle senders. Its `held` figure is the portal buffered-bytes gauge.
  */
 export const DEFAULT_PORTAL_CREDIT_POOL_BYTES = 128 * 1024 * 1024
 

@@ -1,8 +1,9 @@
 /**
  * Portal messages (PROTOCOL.md, "Portals"): the payload of each routed message between an
  * inlet's portal and an outlet's portal. Hand-encoded, not CBOR: `data` is on every chunk's
- * hot path and bench/portal.bench.ts measured cborg at several times the cost of a 5-byte
- * header for small messages; the fixed layouts below are easy to bound.
+ * hot path, and bench/portal.bench.ts measured encode + decode of one data message at 2.7–5×
+ * the speed of cborg's [type, seq, bytes] for 1 B and 1 KiB payloads and 2× for 64 KiB ones;
+ * the fixed layouts below are also trivial to bound.
  *
  *   open     = 0x01 version:u8 credit:u32be           ; inlet → outlet service
  *   opened   = 0x02 version:u8 credit:u32be           ; outlet portal → inlet portal

@@ -19,6 +19,7 @@ import type { LocalMetadata, Message } from '../../runtime/message.js'
 import type { Route } from '../../runtime/route.js'
 import type { Router } from '../../runtime/router.js'
 import type { Worker } from '../../runtime/worker.js'
+import { PORTAL_PROTOCOL_VERSION } from './constants.js'
 import { CreditReceiver, CreditSender } from './credit.js'
 import type { CreditPool } from './credit-pool.js'
 import { sameIngress } from './ingress.js'
@@ -180,7 +181,7 @@ export class PortalStream implements Worker {
   targetConnected(): void {
     if (this.#state !== 'opening') return
     const credit = this.initialGrant()
-    this.#enqueue(encodeOpened(1, credit))
+    this.#enqueue(encodeOpened(PORTAL_PROTOCOL_VERSION, credit))
     this.#becomeOpen()
   }
 
@@ -255,12 +256,14 @@ export class PortalStream implements Worker {
     if (this.side !== 'inlet' || this.#state !== 'opening') {
       throw new OckamError('OCKAM_ERR_PORTAL_PROTOCOL', 'an unexpected opened message')
     }
-    if (version !== 1) {
-      throw new OckamError('OCKAM_ERR_PORTAL_VERSION', `the outlet speaks portal protocol version ${version}`)
-    }
+    // Bound first, so that a refusal below reaches the outlet portal (which would otherwise
+    // keep its target connection open for nothing).
     this.#peerMessage = message
     this.#peerRoute = message.return
     this.#peerLocal = { ingress: message.local.ingress }
+    if (version !== PORTAL_PROTOCOL_VERSION) {
+      throw new OckamError('OCKAM_ERR_PORTAL_VERSION', `the outlet speaks portal protocol version ${version}`)
+    }
     this.#sender.add(credit)
     this.#becomeOpen()
   }
@@ -518,7 +521,11 @@ export class PortalStream implements Worker {
     this.#queuedData = 0
     if (notify && this.#peerRoute !== undefined) this.#enqueue(encodeReset(reason))
     const socket = this.#socket
-    if (!socket.destroyed) {
+    if (socket.connecting) {
+      // Not connected yet (an outlet's target): nothing to reset, and resetAndDestroy would
+      // wait for the connection to complete first.
+      socket.destroy()
+    } else if (!socket.destroyed) {
       try {
         socket.resetAndDestroy()
       } catch {
