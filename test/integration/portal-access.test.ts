@@ -9,7 +9,8 @@ import { allowAll } from '../../runtime/access-control.js'
 import { local, tcp } from '../../runtime/address.js'
 import { isOckamError } from '../../runtime/errors.js'
 import type { Message } from '../../runtime/message.js'
-import { decodePortalMessage, encodeData, encodeOpen } from '../../workers/portal/messages.js'
+import { startTcpInlet } from '../../workers/portal/inlet.js'
+import { decodePortalMessage, encodeData, encodeOpen, encodeOpened } from '../../workers/portal/messages.js'
 import { startTestNode } from '../helpers/testnet.js'
 import { connectTo, echoHandler, eventually, exchange, startPortalPair, startTarget } from './portal-helpers.js'
 
@@ -135,4 +136,49 @@ test('relay ingress never reaches an outlet; a portal takes messages only from t
     'the intruder was refused by the portal access control',
   )
   assert.equal(pair.outlet.stats().bytesOut, 0, 'nothing reached the target')
+})
+
+test('another portal protocol version is refused with a version reset, whichever side speaks it', async (t) => {
+  const target = await startTarget(t, echoHandler)
+  const pair = await startPortalPair(t, target.address)
+  // An inlet speaking version 2 to the real outlet.
+  const answers: string[] = []
+  const oldInlet = await pair.inletNode.node.startWorker(
+    local('v2-inlet'),
+    {
+      handleMessage(_ctx, message) {
+        const m = decodePortalMessage(message.payload)
+        answers.push(m.type === 'reset' ? `reset:${m.reason}` : m.type)
+      },
+    },
+    { incoming: allowAll },
+  )
+  await oldInlet.send(pair.route, encodeOpen(2, 65_536))
+  await eventually(() => answers.length === 1, 'the outlet answered')
+  assert.deepEqual(answers, ['reset:version'])
+  assert.equal(target.sockets.size, 0)
+
+  // An outlet answering version 2 to the real inlet: the client is reset and so is that outlet.
+  const fakeAnswers: string[] = []
+  await pair.outletNode.node.startWorker(
+    local('v2-outlet'),
+    {
+      async handleMessage(ctx, message) {
+        const m = decodePortalMessage(message.payload)
+        if (m.type === 'open') await ctx.reply(message, encodeOpened(2, 65_536))
+        else fakeAnswers.push(m.type === 'reset' ? `reset:${m.reason}` : m.type)
+      },
+    },
+    { incoming: allowAll },
+  )
+  const inlet = await startTcpInlet(pair.inletNode.node, {
+    listen: '127.0.0.1:0',
+    to: [tcp(pair.outletNode.address), local('v2-outlet')],
+    logWindowMs: 0,
+  })
+  const result = await exchange(await connectTo(inlet.address), Buffer.from('hi'), { end: false })
+  assert.equal(result.ending, 'reset')
+  await eventually(() => fakeAnswers.length === 1, 'the v2 outlet was told')
+  assert.deepEqual(fakeAnswers, ['reset:version'])
+  assert.equal(pair.inletNode.logs.withCode('OCKAM_ERR_PORTAL_VERSION').length, 1)
 })
