@@ -49,9 +49,6 @@ export interface PortalSetOptions {
   readonly onEnded?: (stream: PortalStream) => void
 }
 
-/** Resets the client's side saw as ordinary (a client going away, a stopping node): logged at debug. */
-const QUIET_REASONS: ReadonlySet<string> = new Set(['aborted', 'shutdown'])
-
 export class PortalSet implements StreamHost {
   readonly kind: 'inlet' | 'outlet'
   readonly name: string
@@ -133,9 +130,10 @@ export class PortalSet implements StreamHost {
       ...(error.data ?? {}),
     }
     const line = `${this.kind} ${this.name}: ${error.message}; the ${this.kind === 'inlet' ? 'client' : 'target'} connection was reset`
-    if (QUIET_REASONS.has(why) && error.code !== 'OCKAM_ERR_PORTAL_RESET') this.#log.debug(fields, line)
-    else if (why === 'aborted' && (error.data as { by?: string } | undefined)?.by === 'socket')
-      this.#log.debug(fields, line)
+    // A client or target that goes away (either end) is ordinary traffic; a stopping inlet or
+    // outlet is worth a line; anything else (route lost, refused, protocol errors) is a warning.
+    if (why === 'aborted') this.#log.debug(fields, line)
+    else if (why === 'shutdown') this.#log.info(fields, line)
     else this.#limited.warn(`${this.kind}:${this.name}:${error.code}:${why}`, fields, line)
   }
 
