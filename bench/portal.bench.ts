@@ -2,7 +2,8 @@
  * Portals against their baselines (DESIGN §9), in one run, interleaved:
  *
  * - paths: raw TCP loopback (client → target), one plain Node pipe() proxy, two pipe() proxies
- *   (the shape of inlet + outlet), our portal (inlet here → one TCP hop → outlet), and
+ *   (the shape of inlet + outlet), our portal (inlet here → one TCP hop → outlet), the same
+ *   inside an end-to-end secure channel (Noise, AES-GCM: DESIGN §9's "direct portal"), and
  *   `ssh -L` when OpenSSH's client and server are installed (else printed as missing);
  * - bulk throughput: the client uploads to a counting sink and ends; the sink answers the count
  *   after the FIN came through (so the half-close path is timed too). MB/s and CPU-s per GB of
@@ -29,10 +30,15 @@ import { Bench } from 'tinybench'
 import { local, tcp } from '../runtime/address.js'
 import { createDefaultNode, tcpOf } from '../runtime/defaults.js'
 import { createLogger } from '../runtime/log.js'
+import { createVault } from '../runtime/trust/vault/create-vault.js'
 import { DEFAULT_PORTAL_WINDOW_BYTES, MAX_PORTAL_CHUNK_IN_CHANNEL_BYTES } from '../workers/portal/constants.js'
 import { startTcpInlet } from '../workers/portal/inlet.js'
 import { decodePortalMessage, encodeData } from '../workers/portal/messages.js'
 import { startTcpOutlet } from '../workers/portal/outlet.js'
+import { createSecureChannelIdentity } from '../workers/secure-channel/identity-material.js'
+import { createSecureChannel } from '../workers/secure-channel/initiator.js'
+import { startSecureChannelListener } from '../workers/secure-channel/listener.js'
+import { trustAnyone } from '../workers/secure-channel/trust-policy.js'
 import { baselineStatus, findExecutable } from './helpers/baselines.js'
 import { cpuMicros } from './helpers/cpu.js'
 import { type Cell, formatSpread, printTable } from './helpers/format.js'
@@ -55,6 +61,13 @@ const CHUNK_SIZES = [16 * KiB, 32 * KiB, 48 * KiB, MAX_PORTAL_CHUNK_IN_CHANNEL_B
 const WINDOW_SIZES = [128 * KiB, 256 * KiB, 512 * KiB, 1024 * KiB, 2048 * KiB]
 
 const quietLog = (name: string) => createLogger({ name, level: 'warn' })
+
+/** A throwaway identity (its vault in a scratch folder, removed at exit) for the channel path. */
+async function scratchIdentity() {
+  const dir = mkdtempSync(join(tmpdir(), 'portal-bench-vault-'))
+  process.on('exit', () => rmSync(dir, { recursive: true, force: true }))
+  return createSecureChannelIdentity(await createVault({ mode: 'inline', stateDir: dir, env: {} }))
+}
 
 // ---------------------------------------------------------------------------------------------
 // Servers used on both sides
@@ -156,6 +169,8 @@ async function runFar(): Promise<void> {
   const echo = await startEcho()
   const node = createDefaultNode({ name: 'far', listen: ['127.0.0.1:0'], pool: { threads: 0 }, log: quietLog('far') })
   await node.start()
+  // The portal inside an end-to-end secure channel (DESIGN §9's "direct portal"): a listener here.
+  await startSecureChannelListener(node, { identity: await scratchIdentity(), trust: trustAnyone() })
   const allow = () => true
   await startTcpOutlet(node, { target: sink, allow, address: 'sink' })
   await startTcpOutlet(node, { target: echo, allow, address: 'echo-outlet' })
@@ -487,6 +502,12 @@ async function runNear(): Promise<void> {
   const toFar = (service: string) => [tcp(far.addresses.ockam), local(service)]
   const inlet = async (service: string, extra: { maxChunkBytes?: number } = {}) =>
     (await startTcpInlet(node, { listen: '127.0.0.1:0', to: toFar(service), ...extra })).address
+  const channel = await createSecureChannel(node, [tcp(far.addresses.ockam), local('api')], {
+    identity: await scratchIdentity(),
+    trust: trustAnyone(),
+  })
+  const inletInChannel = async (service: string) =>
+    (await startTcpInlet(node, { listen: '127.0.0.1:0', to: [channel.address, local(service)] })).address
   const sshAes = await startSshTunnels('aes128-gcm@openssh.com', far.addresses)
   const sshChacha = await startSshTunnels('chacha20-poly1305@openssh.com', far.addresses)
   try {
@@ -499,6 +520,11 @@ async function runNear(): Promise<void> {
         echo: await startPipeProxy(far.addresses.proxyEcho),
       },
       { name: 'portal (inlet → outlet)', sink: await inlet('sink'), echo: await inlet('echo-outlet') },
+      {
+        name: 'portal in a secure channel',
+        sink: await inletInChannel('sink'),
+        echo: await inletInChannel('echo-outlet'),
+      },
     ]
     for (const tunnel of [sshAes, sshChacha]) {
       if (typeof tunnel !== 'string')
