@@ -37,10 +37,11 @@ export const MAX_PORTAL_CHUNK_IN_CHANNEL_BYTES =
 /**
  * Payload bytes per `data` message by default: the largest that fits one secure-channel frame.
  * bench/portal.bench.ts, chunk sweep through inlet → outlet over one TCP hop (two processes,
- * 5 interleaved rounds): against 65,002 B, 16 KiB gave 0.92× the MB/s at 1.10× the CPU per GB,
- * 32 KiB 1.02× / 0.99×, 48 KiB 0.98× / 1.00×: larger chunks mean fewer messages and fewer
- * per-message costs, and nothing is lost by going to the frame limit. Reads are coalesced up
- * to this size within one event-loop turn.
+ * 5 interleaved rounds, two runs): 16 KiB was clearly worse (0.92× the MB/s of 65,002 B at
+ * 1.10× the CPU per GB, both runs); 32 and 48 KiB were within the machine's noise of 65,002 B
+ * (0.98–1.12× MB/s, 0.95–1.01× CPU). The largest wins ties: fewest messages, hence fewest
+ * per-message costs (an AEAD setup each inside a channel). Reads are coalesced up to this size
+ * within one event-loop turn.
  */
 export const DEFAULT_PORTAL_MAX_CHUNK_BYTES = MAX_PORTAL_CHUNK_IN_CHANNEL_BYTES
 
