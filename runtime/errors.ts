@@ -219,6 +219,12 @@ export const ERROR_CODES = {
   OCKAM_ERR_RELAY_DESTINATION_REFUSED:
     'a message through a relay registration may only reach the secure-channel listener or channels opened through it',
   OCKAM_ERR_RELAY_LOST: 'the relay path stopped answering pings or its channel closed',
+  // Project CLI: project host, enrollment of another state folder
+  OCKAM_ERR_PROJECT_PORT_IN_USE: 'the project listen address is already in use',
+  OCKAM_ERR_PROJECT_IDENTITY_MISMATCH: 'the ticket names another project identity than the one pinned',
+  OCKAM_ERR_PROJECT_ALREADY_ENROLLED: 'this state folder is already a member of a project (one per state folder)',
+  OCKAM_ERR_PROJECT_NONE: 'this state folder neither hosts nor is enrolled in a project',
+  OCKAM_ERR_PROJECT_RECORD_INVALID: 'the stored record of the enrolled project is unreadable',
 } as const
 
 export type OckamErrorCode = keyof typeof ERROR_CODES
