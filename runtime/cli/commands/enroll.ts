@@ -10,6 +10,7 @@ import { ENROLLMENT_ADDRESS } from '../../../workers/authority/constants.js'
 import { createAuthorityService, decodeTicket, verifyTicketAuthority } from '../../authority/index.js'
 import { OckamError } from '../../errors.js'
 import { createHeldCredentialRepository } from '../../state/held-credential-repository.js'
+import { resolveStateDir } from '../../state/state-dir.js'
 import { verifyCredential } from '../../trust/credentials/credential.js'
 import { createNativeCryptoProvider } from '../../trust/crypto/native.js'
 import { isIdentifier } from '../../trust/identity/identifier.js'
@@ -46,16 +47,17 @@ export async function enrollAction(
       { hint: 'ask the project admin for a ticket of the project you meant; nothing was sent' },
     )
   }
+  // Refused before the ticket's code is sent anywhere.
+  const enrolled = enrolledProject(resolveStateDir(process.env))
+  if (enrolled !== undefined) {
+    throw new OckamError(
+      'OCKAM_ERR_PROJECT_ALREADY_ENROLLED',
+      `this state folder is already a member of project ${enrolled.name}`,
+      { hint: 'one project per state folder: enroll from another OCKAM_RUNTIME_HOME' },
+    )
+  }
   const result = await withProjectChannel(
     async (channel) => {
-      const enrolled = enrolledProject(channel.store.dir)
-      if (enrolled !== undefined) {
-        throw new OckamError(
-          'OCKAM_ERR_PROJECT_ALREADY_ENROLLED',
-          `this state folder is already a member of project ${enrolled.name}`,
-          { hint: 'one project per state folder: enroll from another OCKAM_RUNTIME_HOME' },
-        )
-      }
       const hosted = createAuthorityService({ db: channel.store.db, identities: channel.identities }).findProject()
       if (hosted !== undefined) {
         throw new OckamError('OCKAM_ERR_PROJECT_ALREADY_ENROLLED', `this state folder hosts project ${hosted.name}`, {

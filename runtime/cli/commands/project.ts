@@ -12,6 +12,7 @@ import { membersClient } from '../../../workers/authority/client.js'
 import { MEMBERS_ADDRESS } from '../../../workers/authority/constants.js'
 import { checkAdvertisedAddress, checkProjectName, createAuthorityService } from '../../authority/index.js'
 import { NodeManager } from '../../daemon/node-manager.js'
+import { createNodeRepository } from '../../daemon/node-repository.js'
 import { parseDuration } from '../../duration.js'
 import { OckamError } from '../../errors.js'
 import { table } from '../format/table.js'
@@ -95,6 +96,15 @@ export function registerProjectCommands(program: Command, output: () => Output):
           throw new OckamError('OCKAM_ERR_PROJECT_ALREADY_ENROLLED', 'this state folder is a member of a project', {
             hint: 'host a project from another OCKAM_RUNTIME_HOME',
           })
+        }
+        if (createNodeRepository(session.store.db).get(name) !== undefined) {
+          throw new OckamError(
+            'OCKAM_ERR_NODE_ALREADY_EXISTS',
+            `there is already a node ${name} in this state folder`,
+            {
+              hint: 'the project node is named after the project: choose another project name, or delete that node',
+            },
+          )
         }
         await checkPortFree(options.listen)
         const admin = await session.identities.ensureDefault()
