@@ -233,6 +233,12 @@ export const ERROR_CODES = {
   OCKAM_ERR_PORTAL_TARGET_UNREACHABLE: 'the outlet could not connect to its target',
   OCKAM_ERR_PORTAL_PATH_LOST: 'the route a portal ran over is gone (connection or channel closed)',
   OCKAM_ERR_PORTAL_RESET: 'the portal peer reset the stream',
+  // Project CLI: project host, enrollment of another state folder
+  OCKAM_ERR_PROJECT_PORT_IN_USE: 'the project listen address is already in use',
+  OCKAM_ERR_PROJECT_IDENTITY_MISMATCH: 'the ticket names another project identity than the one pinned',
+  OCKAM_ERR_PROJECT_ALREADY_ENROLLED: 'this state folder is already a member of a project (one per state folder)',
+  OCKAM_ERR_PROJECT_NONE: 'this state folder neither hosts nor is enrolled in a project',
+  OCKAM_ERR_PROJECT_RECORD_INVALID: 'the stored record of the enrolled project is unreadable',
 } as const
 
 export type OckamErrorCode = keyof typeof ERROR_CODES

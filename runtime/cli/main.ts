@@ -3,10 +3,12 @@
 import { Command, CommanderError } from 'commander'
 import { OckamError } from '../errors.js'
 import { registerCredentialCommands } from './commands/credential.js'
+import { registerEnrollCommand } from './commands/enroll.js'
 import { registerIdentityCommands } from './commands/identity.js'
 import { registerMessageCommands } from './commands/message.js'
 import { registerNodeCommands } from './commands/node.js'
 import { registerPolicyCommands } from './commands/policy.js'
+import { registerProjectCommands } from './commands/project.js'
 import { registerSecureChannelCommands } from './commands/secure-channel.js'
 import { registerStartCommand } from './commands/start.js'
 import { registerStatusCommand } from './commands/status.js'
@@ -31,6 +33,8 @@ export function buildProgram(): Command {
   registerStatusCommand(program, output)
   registerTcpListenerCommands(program, output)
   registerSecureChannelCommands(program, output)
+  registerProjectCommands(program, output)
+  registerEnrollCommand(program, output)
   for (const command of program.commands) command.exitOverride()
   return program
 }

@@ -5,6 +5,8 @@
  * `start` for the nodes of a config. Stopping drains in reverse and closes the control socket
  * last, so `node stop` can still confirm the pid while the node drains.
  */
+
+import { trustAnyone } from '../../workers/secure-channel/index.js'
 import { VERSION } from '../cli/version.js'
 import { CONTROL_PROTOCOL_VERSION } from '../control/constants.js'
 import { createControlServer } from '../control/server.js'
@@ -25,6 +27,7 @@ import type { StateStore } from '../state/store.js'
 import { countIdentities } from './identities.js'
 import { ensureNodeDir, nodeFiles, removePidFile, writePidFile } from './node-files.js'
 import { createNodeRepository, type NodeRecord } from './node-repository.js'
+import { type ProjectHost, startProjectHost } from './project-host.js'
 
 export interface NodeHostOptions {
   readonly store: StateStore
@@ -142,6 +145,7 @@ export async function startNodeHost(options: NodeHostOptions): Promise<NodeHost>
   let node: OckamNode | undefined
   let resources: ResourceManager | undefined
   let api: RunningListener | undefined
+  let projectHost: ProjectHost | undefined
   let shutdownAsked = false
 
   const hello = (): HelloResult => ({
@@ -225,6 +229,7 @@ export async function startNodeHost(options: NodeHostOptions): Promise<NodeHost>
 
   const stopAll = async () => {
     await resources?.stopAll()
+    await projectHost?.stop()
     await node?.stop()
     removePidFile(files, process.pid)
     await control.stop()
@@ -240,11 +245,15 @@ export async function startNodeHost(options: NodeHostOptions): Promise<NodeHost>
       log,
     })
     await node.start()
+    // The project node answers as the authority and admits anyone: its services authorize each request.
+    projectHost = await startProjectHost({ node, store, log }, name)
     // Every node runs the api listener (DESIGN §5), before its resources: restored channels may loop back to it.
-    setNodeIdentity(node, record.settings.identity)
+    setNodeIdentity(node, projectHost?.project.authorityIdentityName ?? record.settings.identity)
     api = await startApiListener(
       { node, store },
-      { authorized: checkAuthorized(record.settings.authorized, 'the node settings') },
+      projectHost === undefined
+        ? { authorized: checkAuthorized(record.settings.authorized, 'the node settings') }
+        : { admits: trustAnyone() },
     )
     resources = new ResourceManager({
       nodeName: name,

@@ -12,6 +12,7 @@ import {
   listSecureChannels,
   type SecureChannel,
   startSecureChannelListener,
+  type TrustPolicy,
 } from '../../../workers/secure-channel/index.js'
 import { OckamError } from '../../errors.js'
 import type { ResourceHandle, ResourceHost, ResourceKind } from '../types.js'
@@ -54,10 +55,12 @@ function invalid(message: string): OckamError {
 export async function startTrackedListener(
   host: Pick<ResourceHost, 'node' | 'store'>,
   spec: SecureChannelListenerSpec,
+  /** Overrides whom it admits (the project node admits anyone: its services authorize each request). */
+  override?: TrustPolicy,
 ): Promise<RunningListener> {
   const trust = await nodeTrust(host)
   const material = await trust.material(spec.identity)
-  const policy = admitted(trust.identities, spec.authorized)
+  const policy = override ?? admitted(trust.identities, spec.authorized)
   const admits = policy.kind === 'identifiers' ? [...policy.identifiers] : []
   const open = new Set<SecureChannel>()
   let accepted = 0
@@ -99,12 +102,16 @@ export async function startTrackedListener(
 /** The `api` listener of a node (not a recorded resource: every node runs it). */
 export function startApiListener(
   host: Pick<ResourceHost, 'node' | 'store'>,
-  options: { readonly authorized?: readonly string[] | undefined } = {},
+  options: { readonly authorized?: readonly string[] | undefined; readonly admits?: TrustPolicy } = {},
 ): Promise<RunningListener> {
-  return startTrackedListener(host, {
-    address: DEFAULT_SECURE_CHANNEL_LISTENER_ADDRESS,
-    ...(options.authorized === undefined ? {} : { authorized: options.authorized }),
-  })
+  return startTrackedListener(
+    host,
+    {
+      address: DEFAULT_SECURE_CHANNEL_LISTENER_ADDRESS,
+      ...(options.authorized === undefined ? {} : { authorized: options.authorized }),
+    },
+    options.admits,
+  )
 }
 
 /** Open channels of a node, for `status` and `secure-channel list` (both roles). */

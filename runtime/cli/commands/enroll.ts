@@ -1,0 +1,132 @@
+/**
+ * `enroll TICKET|FILE` (DESIGN §1): from a state folder other than the project host's, redeems a
+ * ticket over a secure channel to the project's advertised address that admits only the
+ * authority the ticket names (pinned with --project-identity), then stores the project and the
+ * credential the authority issued. One project per state folder.
+ */
+import type { Command } from 'commander'
+import { enroll } from '../../../workers/authority/client.js'
+import { ENROLLMENT_ADDRESS } from '../../../workers/authority/constants.js'
+import { createAuthorityService, decodeTicket, verifyTicketAuthority } from '../../authority/index.js'
+import { OckamError } from '../../errors.js'
+import { createHeldCredentialRepository } from '../../state/held-credential-repository.js'
+import { resolveStateDir } from '../../state/state-dir.js'
+import { verifyCredential } from '../../trust/credentials/credential.js'
+import { createNativeCryptoProvider } from '../../trust/crypto/native.js'
+import { isIdentifier } from '../../trust/identity/identifier.js'
+import { nowSeconds } from '../../trust/identity/validity.js'
+import type { Output } from '../output.js'
+import {
+  enrolledProject,
+  PROJECT_REQUEST_TIMEOUT_MS,
+  saveEnrolledProject,
+  withProjectChannel,
+} from '../project-access.js'
+import { readTextInput } from '../trust-session.js'
+
+const TICKET_PREFIX = 'ockam-ticket-v1:'
+
+export async function enrollAction(
+  ticketArgument: string,
+  options: { projectIdentity?: string },
+  out: Output,
+): Promise<void> {
+  if (options.projectIdentity !== undefined && !isIdentifier(options.projectIdentity)) {
+    throw new OckamError('OCKAM_ERR_CLI_USAGE', '--project-identity must be an identifier (I + 64 hex digits)')
+  }
+  const text = (
+    ticketArgument.startsWith(TICKET_PREFIX) ? ticketArgument : await readTextInput(ticketArgument, 'ticket')
+  ).trim()
+  const ticket = decodeTicket(text)
+  const crypto = createNativeCryptoProvider()
+  const authority = verifyTicketAuthority(ticket, nowSeconds(), crypto)
+  if (options.projectIdentity !== undefined && options.projectIdentity !== authority.identifier) {
+    throw new OckamError(
+      'OCKAM_ERR_PROJECT_IDENTITY_MISMATCH',
+      `the ticket names project identity ${authority.identifier}, not ${options.projectIdentity}`,
+      { hint: 'ask the project admin for a ticket of the project you meant; nothing was sent' },
+    )
+  }
+  // Refused before the ticket's code is sent anywhere.
+  const enrolled = enrolledProject(resolveStateDir(process.env))
+  if (enrolled !== undefined) {
+    throw new OckamError(
+      'OCKAM_ERR_PROJECT_ALREADY_ENROLLED',
+      `this state folder is already a member of project ${enrolled.name}`,
+      { hint: 'one project per state folder: enroll from another OCKAM_RUNTIME_HOME' },
+    )
+  }
+  const result = await withProjectChannel(
+    async (channel) => {
+      const hosted = createAuthorityService({ db: channel.store.db, identities: channel.identities }).findProject()
+      if (hosted !== undefined) {
+        throw new OckamError('OCKAM_ERR_PROJECT_ALREADY_ENROLLED', `this state folder hosts project ${hosted.name}`, {
+          hint: 'enroll from another OCKAM_RUNTIME_HOME',
+        })
+      }
+      const answer = await enroll(
+        channel.ctx,
+        channel.to(ENROLLMENT_ADDRESS),
+        { project: ticket.projectName, code: ticket.code, history: channel.material.identity.history },
+        { timeoutMs: PROJECT_REQUEST_TIMEOUT_MS },
+      )
+      const credential = verifyCredential(
+        answer.credential,
+        {
+          authorities: [authority],
+          subject: {
+            identifier: channel.material.identity.identifier,
+            latestChangeHash: channel.material.identity.latestChangeHash,
+          },
+          now: nowSeconds(),
+        },
+        crypto,
+      )
+      createHeldCredentialRepository(channel.store.db).put({
+        subject: credential.subject,
+        issuer: credential.issuer,
+        presentation: answer.credential,
+        validFrom: credential.created,
+        validUntil: credential.expires,
+        storedAt: Date.now(),
+      })
+      saveEnrolledProject(channel.store.dir, {
+        name: ticket.projectName,
+        address: ticket.address,
+        authority: authority.identifier,
+        authorityHistory: Buffer.from(authority.history).toString('base64url'),
+        enrolledAt: Date.now(),
+      })
+      return { member: answer.member, expires: credential.expires }
+    },
+    // Before anything is stored, the channel admits only the authority the ticket names.
+    { target: () => ({ address: ticket.address, authority: authority.identifier }) },
+  )
+  out.data(
+    {
+      project: ticket.projectName,
+      address: ticket.address,
+      fingerprint: authority.identifier,
+      member: result.member.identifier,
+      attributes: result.member.attributes,
+      credentialExpires: result.expires,
+    },
+    () =>
+      [
+        `enrolled in project ${ticket.projectName} at ${ticket.address}`,
+        `project fingerprint ${authority.identifier}`,
+        `member ${result.member.identifier}`,
+      ].join('\n'),
+  )
+}
+
+export function registerEnrollCommand(program: Command, output: () => Output): void {
+  program
+    .command('enroll')
+    .argument('<ticket>', 'the ticket text, or a file holding it (- for standard input)')
+    .option('--project-identity <identifier>', 'refuse unless the ticket names this project identity')
+    .description('join a project with a ticket: become a member and store its credential')
+    .action((ticketArgument: string, options: { projectIdentity?: string }) =>
+      enrollAction(ticketArgument, options, output()),
+    )
+}
