@@ -67,17 +67,22 @@ test('a state path too long for a socket uses a short private fallback folder', 
   const deep = join(home, 'x'.repeat(60), 'y'.repeat(60))
   mkdirSync(deep, { recursive: true, mode: 0o700 })
   const deepEnv = { OCKAM_RUNTIME_HOME: deep }
-  t.after(() => runCli(['node', 'delete', '--all'], deepEnv))
-  const created = await json<{ listeners: string[] }>(['node', 'create', 'deep'], deepEnv)
-  const shown = await json<{ socket: string; status: string }>(['node', 'show', 'deep'], deepEnv)
-  assert.equal(shown.status, 'up')
-  assert.ok(Buffer.byteLength(shown.socket) < 100, shown.socket)
-  assert.match(shown.socket, /^\/tmp\/ockam-runtime-\d+\/[0-9a-f]{24}\.sock$/)
-  const folder = statSync(shown.socket.slice(0, shown.socket.lastIndexOf('/')))
-  assert.equal(folder.mode & 0o777, 0o700)
-  assert.equal(statSync(shown.socket).mode & 0o777, 0o600)
-  const echo = await runCli(['message', 'send', 'deep', '--to', echoRoute(created.listeners[0] as string)], deepEnv)
-  assert.equal(echo.stdout, 'deep\n')
+  // Stopped here, not in t.after: tempHome's teardown (registered first, run first) removes the
+  // folder, after which nothing could find this node to stop it (it outlived every run).
+  try {
+    const created = await json<{ listeners: string[] }>(['node', 'create', 'deep'], deepEnv)
+    const shown = await json<{ socket: string; status: string }>(['node', 'show', 'deep'], deepEnv)
+    assert.equal(shown.status, 'up')
+    assert.ok(Buffer.byteLength(shown.socket) < 100, shown.socket)
+    assert.match(shown.socket, /^\/tmp\/ockam-runtime-\d+\/[0-9a-f]{24}\.sock$/)
+    const folder = statSync(shown.socket.slice(0, shown.socket.lastIndexOf('/')))
+    assert.equal(folder.mode & 0o777, 0o700)
+    assert.equal(statSync(shown.socket).mode & 0o777, 0o600)
+    const echo = await runCli(['message', 'send', 'deep', '--to', echoRoute(created.listeners[0] as string)], deepEnv)
+    assert.equal(echo.stdout, 'deep\n')
+  } finally {
+    await runCli(['node', 'delete', '--all'], deepEnv)
+  }
 })
 
 test('node service install writes a systemd user unit that runs the node in the foreground', async (t) => {
