@@ -1,5 +1,16 @@
 /** The public API of the `ockam-runtime` package (what `import … from 'ockam-runtime'` gives). */
 
+export { startTcpInlet, startTcpOutlet, type TcpInlet, type TcpOutlet } from '../workers/portal/index.js'
+export { startRelayService, startRelaySession } from '../workers/relay/index.js'
+// Protocol workers for embedders: secure channels, TCP portals, relays.
+export {
+  createSecureChannel,
+  listSecureChannels,
+  startSecureChannelListener,
+  trustAnyone,
+  trustIdentifiers,
+  trustMembers,
+} from '../workers/secure-channel/index.js'
 export { allowAll, allowIngress, type IncomingAccessControl, localOnly } from './access-control.js'
 export { type Address, addressKey, local, parseAddress, tcp } from './address.js'
 export { Backoff, sleep } from './backoff.js'
