@@ -5,33 +5,16 @@
  */
 import assert from 'node:assert/strict'
 import { copyFileSync, mkdirSync } from 'node:fs'
-import { createServer, type Server } from 'node:net'
 import { join } from 'node:path'
 import { test } from 'node:test'
 import { runCli, tempHome } from '../helpers/cli.js'
-
-async function listen(): Promise<{ server: Server; port: number }> {
-  return await new Promise((resolve, reject) => {
-    const server = createServer()
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address()
-      resolve({ server, port: typeof address === 'object' && address !== null ? address.port : 0 })
-    })
-  })
-}
-
-async function ok(args: string[], env: NodeJS.ProcessEnv): Promise<string> {
-  const result = await runCli(args, env)
-  assert.equal(result.code, 0, `${args.join(' ')}: ${result.stderr}`)
-  return result.stdout
-}
+import { holdPort, ok } from '../helpers/node-cli.js'
 
 test('the admin lists and deletes members and reads the audit log; members and strangers cannot list members', async (t) => {
   const host = tempHome(t, 'ockam-project-admin-')
   const member = tempHome(t, 'ockam-project-plain-')
   const stranger = tempHome(t, 'ockam-project-stranger-')
-  const held = await listen()
+  const held = await holdPort()
   const port = held.port
   await new Promise((resolve) => held.server.close(resolve))
   await ok(['project', 'create', 'demo', '--listen', `127.0.0.1:${port}`], host.env)

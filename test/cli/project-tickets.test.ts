@@ -4,30 +4,13 @@
  * taken port is refused before anything is written.
  */
 import assert from 'node:assert/strict'
-import { createServer, type Server } from 'node:net'
 import { test } from 'node:test'
 import { runCli, tempHome } from '../helpers/cli.js'
-
-async function listen(): Promise<{ server: Server; port: number }> {
-  return await new Promise((resolve, reject) => {
-    const server = createServer()
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address()
-      resolve({ server, port: typeof address === 'object' && address !== null ? address.port : 0 })
-    })
-  })
-}
-
-async function ok(args: string[], env: NodeJS.ProcessEnv): Promise<string> {
-  const result = await runCli(args, env)
-  assert.equal(result.code, 0, `${args.join(' ')}: ${result.stderr}`)
-  return result.stdout
-}
+import { holdPort, ok } from '../helpers/node-cli.js'
 
 test('a taken port is refused with a clear error and no project is recorded', async (t) => {
   const host = tempHome(t, 'ockam-project-port-')
-  const { server, port } = await listen()
+  const { server, port } = await holdPort()
   t.after(() => server.close())
   const refused = await runCli(['project', 'create', 'demo', '--listen', `127.0.0.1:${port}`], host.env)
   assert.notEqual(refused.code, 0)
@@ -39,7 +22,7 @@ test('a taken port is refused with a clear error and no project is recorded', as
 test('a revoked ticket fails; after a restart the project node issues and redeems tickets', async (t) => {
   const host = tempHome(t, 'ockam-project-admin-')
   const member = tempHome(t, 'ockam-project-plain-')
-  const held = await listen()
+  const held = await holdPort()
   const port = held.port
   await new Promise((resolve) => held.server.close(resolve))
   await ok(['project', 'create', 'demo', '--listen', `127.0.0.1:${port}`], host.env)

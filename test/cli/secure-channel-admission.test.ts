@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { runCli, tempHome } from '../helpers/cli.js'
-import { json, oneLineError } from '../helpers/node-cli.js'
+import { identifierOf, json, oneLineError, secureEcho } from '../helpers/node-cli.js'
 
 interface Created {
   node: string
@@ -15,16 +15,6 @@ interface Sent {
   reply: string
   peers: string[]
   identity: string
-}
-
-function secureEcho(listener: string | undefined, secure = '/secure/api'): string {
-  const [host, port] = (listener ?? '').split(':')
-  return `/ip4/${host}/tcp/${port}${secure}/service/echo`
-}
-
-async function identifierOf(env: NodeJS.ProcessEnv): Promise<string> {
-  const shown = await json<{ identifier: string }>(['identity', 'show'], env)
-  return shown.identifier
 }
 
 test('a node admits only its own state folder unless --authorized names the stranger; the client can pin its peer', async (t) => {

@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { runCli, spawnNode, tempHome } from '../helpers/cli.js'
-import { json } from '../helpers/node-cli.js'
+import { identifierOf, json, secureEcho } from '../helpers/node-cli.js'
 
 interface Created {
   node: string
@@ -17,16 +17,6 @@ interface Sent {
   reply: string
   peers: string[]
   identity: string
-}
-
-function secureEcho(listener: string | undefined, secure = '/secure/api'): string {
-  const [host, port] = (listener ?? '').split(':')
-  return `/ip4/${host}/tcp/${port}${secure}/service/echo`
-}
-
-async function identifierOf(env: NodeJS.ProcessEnv): Promise<string> {
-  const shown = await json<{ identifier: string }>(['identity', 'show'], env)
-  return shown.identifier
 }
 
 test('message send opens a channel to the api listener with the default identity and prints the reply', async (t) => {

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { runCli, tempHome } from '../helpers/cli.js'
-import { json, oneLineError } from '../helpers/node-cli.js'
+import { json, oneLineError, tcpRoute } from '../helpers/node-cli.js'
 
 interface Created {
   pid: number
@@ -20,23 +20,18 @@ interface Resource {
   counters: Record<string, number>
 }
 
-function tcpPart(listener: string | undefined): string {
-  const [host, port] = (listener ?? '').split(':')
-  return `/ip4/${host}/tcp/${port}`
-}
-
 test('a secure channel to a peer it does not authorize is refused and nothing is recorded; listeners are resources too', async (t) => {
   const { env } = tempHome(t)
   const n1 = await json<Created>(['node', 'create', 'n1'], env)
   const other = `I${'0'.repeat(64)}`
-  const to = `${tcpPart(n1.listeners[0])}/secure/api`
+  const to = `${tcpRoute(n1.listeners[0])}/secure/api`
   oneLineError(
     await runCli(['secure-channel', 'create', '--to', to, '--at', 'n1', '--authorized', other], env),
     'OCKAM_ERR_SECURE_CHANNEL_PEER_REFUSED',
   )
   assert.deepEqual((await json<{ channels: Resource[] }>(['secure-channel', 'list', '--at', 'n1'], env)).channels, [])
   oneLineError(
-    await runCli(['secure-channel', 'create', '--to', tcpPart(n1.listeners[0]), '--at', 'n1'], env),
+    await runCli(['secure-channel', 'create', '--to', tcpRoute(n1.listeners[0]), '--at', 'n1'], env),
     'OCKAM_ERR_RESOURCE_INVALID',
   )
 
@@ -47,7 +42,7 @@ test('a secure channel to a peer it does not authorize is refused and nothing is
   )
   assert.deepEqual(listener.summary.admits, [other])
   oneLineError(
-    await runCli(['message', 'send', 'x', '--to', `${tcpPart(n1.listeners[0])}/secure/strict/service/echo`], env),
+    await runCli(['message', 'send', 'x', '--to', `${tcpRoute(n1.listeners[0])}/secure/strict/service/echo`], env),
     'OCKAM_ERR_SECURE_CHANNEL_REFUSED_BY_PEER',
   )
   await json(['node', 'stop', 'n1'], env)

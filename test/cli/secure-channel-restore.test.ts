@@ -6,7 +6,7 @@ import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { processAlive } from '../../runtime/daemon/process-alive.js'
 import { runCli, tempHome } from '../helpers/cli.js'
-import { json, oneLineError } from '../helpers/node-cli.js'
+import { json, oneLineError, tcpRoute } from '../helpers/node-cli.js'
 
 interface Created {
   pid: number
@@ -20,11 +20,6 @@ interface Resource {
   counters: Record<string, number>
 }
 
-function tcpPart(listener: string | undefined): string {
-  const [host, port] = (listener ?? '').split(':')
-  return `/ip4/${host}/tcp/${port}`
-}
-
 async function killAndWait(pid: number): Promise<void> {
   process.kill(pid, 'SIGKILL')
   // The kernel reports the process gone: no sleep-based synchronization.
@@ -36,7 +31,7 @@ test('after SIGKILL and node start, a restored secure channel carries a message 
   const { env } = tempHome(t)
   const n1 = await json<Created>(['node', 'create', 'n1'], env)
   const n2 = await json<Created>(['node', 'create', 'n2'], env)
-  const to = `${tcpPart(n1.listeners[0])}/secure/api`
+  const to = `${tcpRoute(n1.listeners[0])}/secure/api`
   const created = await json<Resource>(['secure-channel', 'create', '--to', to, '--at', 'n2', '--name', 'to-n1'], env)
   assert.equal(created.name, 'to-n1')
   assert.equal(created.summary.state, 'open')

@@ -8,11 +8,7 @@ import { once } from 'node:events'
 import { createServer } from 'node:net'
 import { test } from 'node:test'
 import { runCli, spawnNode } from '../helpers/cli.js'
-
-function route(hostPort: string): string {
-  const [host, port] = hostPort.split(':')
-  return `/ip4/${host}/tcp/${port}`
-}
+import { tcpRoute } from '../helpers/node-cli.js'
 
 test('routing through an explicit forwarder works; without it B refuses and never dials', async (t) => {
   let connectionsToD = 0
@@ -36,7 +32,7 @@ test('routing through an explicit forwarder works; without it B refuses and neve
     'send',
     'hi',
     '--to',
-    `${route(bAddress)}${route(cAddress)}/service/echo`,
+    `${tcpRoute(bAddress)}${tcpRoute(cAddress)}/service/echo`,
     '--timeout',
     '1500',
   ])
@@ -51,7 +47,7 @@ test('routing through an explicit forwarder works; without it B refuses and neve
     'send',
     'hello',
     '--to',
-    `${route(bAddress)}/service/forward${route(cAddress)}/service/echo`,
+    `${tcpRoute(bAddress)}/service/forward${tcpRoute(cAddress)}/service/echo`,
   ])
   t.diagnostic(`forwarded round trip incl. process start: ${(performance.now() - started).toFixed(0)} ms`)
   assert.equal(forwarded.code, 0, forwarded.stderr)
@@ -63,7 +59,7 @@ test('routing through an explicit forwarder works; without it B refuses and neve
     'send',
     'hi',
     '--to',
-    `${route(bAddress)}${route(cAddress)}/service/echo`,
+    `${tcpRoute(bAddress)}${tcpRoute(cAddress)}/service/echo`,
     '--timeout',
     '1500',
   ])
@@ -77,7 +73,7 @@ test('routing through an explicit forwarder works; without it B refuses and neve
     'send',
     'hi',
     '--to',
-    `${route(bAddress)}${route(dAddress)}/service/echo`,
+    `${tcpRoute(bAddress)}${tcpRoute(dAddress)}/service/echo`,
     '--timeout',
     '1000',
   ])
@@ -86,7 +82,7 @@ test('routing through an explicit forwarder works; without it B refuses and neve
     'send',
     'hi',
     '--to',
-    `${route(bAddress)}/service/forward${route(dAddress)}/service/echo`,
+    `${tcpRoute(bAddress)}/service/forward${tcpRoute(dAddress)}/service/echo`,
     '--timeout',
     '1000',
   ])
