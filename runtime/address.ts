@@ -52,5 +52,3 @@ export function parseAddress(text: string): Address {
   }
   return address(type, text.slice(hash + 1))
 }
-
-export const formatAddress = addressKey

@@ -40,10 +40,6 @@ export interface Message {
   readonly local: LocalMetadata
 }
 
-export function isFromNetwork(message: Message): boolean {
-  return message.local.ingress.kind !== 'local'
-}
-
 /** The message with its first onward hop removed (a worker consuming its own address). */
 export function stepOnward(message: Message): Message {
   return { ...message, onward: message.onward.slice(1) }

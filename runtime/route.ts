@@ -1,5 +1,5 @@
 /** A route is a list of addresses: the onward route of a message, or the way back. */
-import { type Address, addressKey, parseAddress } from './address.js'
+import { type Address, addressKey } from './address.js'
 import { OckamError } from './errors.js'
 import { DEFAULT_MAX_ROUTE_HOPS } from './limits.js'
 
@@ -21,14 +21,4 @@ export function checkRoute(hops: Route): void {
 
 export function formatRoute(r: Route): string {
   return `[${r.map(addressKey).join(' => ')}]`
-}
-
-/** Parses `0#a => 1#h:p` or a comma/space separated list of addresses. */
-export function parseRoute(text: string): Route {
-  const hops = text
-    .split(/\s*(?:=>|,)\s*/)
-    .map((s) => s.trim())
-    .filter((s) => s.length > 0)
-    .map(parseAddress)
-  return route(...hops)
 }

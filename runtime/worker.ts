@@ -18,8 +18,3 @@ export interface WorkerOptions {
   /** Mailbox capacity in messages; default DEFAULT_MAILBOX_CAPACITY. */
   mailboxCapacity?: number
 }
-
-/** A worker from a plain function, for small services. */
-export function workerFromHandler(handleMessage: Worker['handleMessage']): Worker {
-  return { handleMessage }
-}

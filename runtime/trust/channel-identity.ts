@@ -9,18 +9,10 @@
 import type { IdentitiesService, NamedIdentity } from './identities/identities.js'
 import { createMemoryIdentityStore, type IdentityStore } from './identity/store.js'
 import type { VerifiedIdentity } from './identity/types.js'
-import type { Vault } from './vault/types.js'
+import type { HandshakeVault } from './vault/types.js'
 
 /** The vault operations a channel runs its handshake with. */
-export type ChannelVault = Pick<
-  Vault,
-  | 'handshakeInitiate'
-  | 'handshakeRespond'
-  | 'handshakeRead'
-  | 'handshakeWriteFinal'
-  | 'handshakeReadFinal'
-  | 'handshakeAbort'
->
+export type ChannelVault = HandshakeVault
 
 export interface NamedChannelIdentityOptions {
   readonly identities: IdentitiesService

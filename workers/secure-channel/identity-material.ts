@@ -11,19 +11,11 @@ import { createPurposeKeyAttestation, decodePurposeKeyAttestation } from '../../
 import { createMemoryIdentityStore, type IdentityStore } from '../../runtime/trust/identity/store.js'
 import type { VerifiedIdentity } from '../../runtime/trust/identity/types.js'
 import { nowSeconds } from '../../runtime/trust/identity/validity.js'
-import type { Vault } from '../../runtime/trust/vault/types.js'
+import type { HandshakeVault, Vault } from '../../runtime/trust/vault/types.js'
 import { DEFAULT_SECURE_CHANNEL_KEY_LIFETIME_SECONDS } from './constants.js'
 
 /** The vault operations a channel uses: the whole handshake runs behind them (DESIGN §4). */
-export type SecureChannelVault = Pick<
-  Vault,
-  | 'handshakeInitiate'
-  | 'handshakeRespond'
-  | 'handshakeRead'
-  | 'handshakeWriteFinal'
-  | 'handshakeReadFinal'
-  | 'handshakeAbort'
->
+export type SecureChannelVault = HandshakeVault
 
 export interface SecureChannelIdentity {
   /** This side's identity, as verified (its history is what peers are sent). */

@@ -153,3 +153,14 @@ export interface Vault extends Async<VaultOperations> {
 type Unlisted = Exclude<keyof VaultOperations, (typeof VAULT_OPERATIONS)[number]>
 export type AllVaultOperationsListed = [Unlisted] extends [never] ? true : Unlisted
 export const allVaultOperationsListed: AllVaultOperationsListed = true
+
+/** The vault operations a secure channel runs its handshake with (DESIGN §4: the whole handshake step). */
+export type HandshakeVault = Pick<
+  Vault,
+  | 'handshakeInitiate'
+  | 'handshakeRespond'
+  | 'handshakeRead'
+  | 'handshakeWriteFinal'
+  | 'handshakeReadFinal'
+  | 'handshakeAbort'
+>
