@@ -17,6 +17,8 @@ export type Ingress =
       readonly channel: string
       readonly identifier: string
       readonly attributes: Readonly<Record<string, string>>
+      /** The peer holds a valid credential from an authority this end trusts (a project member). */
+      readonly member?: boolean
     }
   /** Arrived through a relay registration: carries no identity (DESIGN §12). */
   | { readonly kind: 'relay'; readonly registration: string }

@@ -8,7 +8,9 @@ import { registerIdentityCommands } from './commands/identity.js'
 import { registerMessageCommands } from './commands/message.js'
 import { registerNodeCommands } from './commands/node.js'
 import { registerPolicyCommands } from './commands/policy.js'
+import { registerPortalCommands } from './commands/portal.js'
 import { registerProjectCommands } from './commands/project.js'
+import { registerRelayCommands } from './commands/relay.js'
 import { registerSecureChannelCommands } from './commands/secure-channel.js'
 import { registerStartCommand } from './commands/start.js'
 import { registerStatusCommand } from './commands/status.js'
@@ -35,6 +37,8 @@ export function buildProgram(): Command {
   registerSecureChannelCommands(program, output)
   registerProjectCommands(program, output)
   registerEnrollCommand(program, output)
+  registerPortalCommands(program, output)
+  registerRelayCommands(program, output)
   for (const command of program.commands) command.exitOverride()
   return program
 }

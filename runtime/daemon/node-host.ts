@@ -220,12 +220,30 @@ export async function startNodeHost(options: NodeHostOptions): Promise<NodeHost>
           ...(sent.identity === undefined ? {} : { identity: sent.identity }),
         }
       },
+      // `enroll` tells running nodes of the folder: the api listener now admits the project's
+      // members and presents the new credential (DESIGN §6: no restart needed).
+      'project.changed': async () => {
+        const live = ready()
+        // One listener per address: the old one goes first (its channels close; peers reconnect).
+        await api?.stop()
+        api = undefined
+        api = await startApi(live.node)
+        return { reloaded: true }
+      },
       'resource.delete': async (params) => {
         await ready().resources.delete(requireString(params, 'kind') as string, requireString(params, 'name') as string)
         return { deleted: true }
       },
     },
   })
+
+  const startApi = (on: OckamNode) =>
+    startApiListener(
+      { node: on, store },
+      projectHost === undefined
+        ? { authorized: checkAuthorized(record.settings.authorized, 'the node settings') }
+        : { admits: trustAnyone() },
+    )
 
   const stopAll = async () => {
     await resources?.stopAll()
@@ -249,12 +267,7 @@ export async function startNodeHost(options: NodeHostOptions): Promise<NodeHost>
     projectHost = await startProjectHost({ node, store, log }, name)
     // Every node runs the api listener (DESIGN §5), before its resources: restored channels may loop back to it.
     setNodeIdentity(node, projectHost?.project.authorityIdentityName ?? record.settings.identity)
-    api = await startApiListener(
-      { node, store },
-      projectHost === undefined
-        ? { authorized: checkAuthorized(record.settings.authorized, 'the node settings') }
-        : { admits: trustAnyone() },
-    )
+    api = await startApi(node)
     resources = new ResourceManager({
       nodeName: name,
       host: { node, log, store },

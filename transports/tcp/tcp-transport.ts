@@ -65,6 +65,7 @@ export class TcpTransport implements Transport {
   readonly #servers = new Map<string, Server>()
   readonly #connections = new Set<TcpConnection>()
   readonly #outbound = new Map<string, TcpConnection>()
+  readonly #closeWatchers = new Map<string, Set<() => void>>()
   readonly #dialing = new Map<string, Promise<TcpConnection>>()
   readonly #acceptedBy = new Map<TcpConnection, string>()
   #inboundCount = 0
@@ -197,6 +198,26 @@ export class TcpTransport implements Transport {
     return connection.address
   }
 
+  /**
+   * Calls `listener` once, when the outbound connection to `hostPort` (the one open now) closes:
+   * sessions use it to notice at once that what they built over the connection is gone (the
+   * peer restarted, the network dropped) instead of waiting for pings to go unanswered.
+   * Returns the unsubscribe function; nothing is called if there is no such connection now.
+   */
+  onOutboundClosed(hostPort: string, listener: () => void): () => void {
+    if (!this.#outbound.has(hostPort)) return () => {}
+    let watchers = this.#closeWatchers.get(hostPort)
+    if (watchers === undefined) {
+      watchers = new Set()
+      this.#closeWatchers.set(hostPort, watchers)
+    }
+    watchers.add(listener)
+    return () => {
+      watchers.delete(listener)
+      if (watchers.size === 0 && this.#closeWatchers.get(hostPort) === watchers) this.#closeWatchers.delete(hostPort)
+    }
+  }
+
   async stop(): Promise<void> {
     this.#stopped = true
     const closing = [...this.#servers.values()].map(
@@ -288,7 +309,12 @@ export class TcpTransport implements Transport {
         this.#connections.delete(closed)
         this.#acceptedBy.delete(closed)
         if (closed.direction === 'inbound') this.#inboundCount--
-        if (this.#outbound.get(closed.peer) === closed) this.#outbound.delete(closed.peer)
+        if (this.#outbound.get(closed.peer) === closed) {
+          this.#outbound.delete(closed.peer)
+          const watchers = this.#closeWatchers.get(closed.peer)
+          this.#closeWatchers.delete(closed.peer)
+          for (const watcher of watchers ?? []) watcher()
+        }
       },
     })
     this.#connections.add(connection)

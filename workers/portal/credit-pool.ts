@@ -15,6 +15,7 @@ export class CreditPool {
   #reserved = 0
   #held = 0
   #members = 0
+  #waits = 0
   readonly #waiters = new Set<() => void>()
   readonly #counters: Counters | undefined
 
@@ -42,6 +43,11 @@ export class CreditPool {
 
   get waiting(): number {
     return this.#waiters.size
+  }
+
+  /** Times a receiver had to wait for credit since the pool was made (a gauge tests read, not a sample). */
+  get waits(): number {
+    return this.#waits
   }
 
   /** Receivers sharing the pool (each joins when created and leaves when closed). */
@@ -98,6 +104,7 @@ export class CreditPool {
 
   /** Calls `wake` once, the next time credit is released (FIFO among waiters). */
   wait(wake: () => void): void {
+    if (!this.#waiters.has(wake)) this.#waits++
     this.#waiters.add(wake)
   }
 

@@ -23,7 +23,14 @@ export {
 export { METRICS as SECURE_CHANNEL_METRICS } from './metrics.js'
 export type { CommonChannelOptions, SecureChannelOptions } from './options.js'
 export type { CloseReason } from './plaintext.js'
-export { type PeerFacts, type TrustPolicy, trustAnyone, trustIdentifiers, trustMembers } from './trust-policy.js'
+export {
+  type PeerFacts,
+  type TrustPolicy,
+  trustAnyOf,
+  trustAnyone,
+  trustIdentifiers,
+  trustMembers,
+} from './trust-policy.js'
 export type {
   SecureChannel,
   SecureChannelClosed,

@@ -76,6 +76,7 @@ export class PeerCredentials {
       channel: this.#options.channel,
       identifier: this.#options.identifier,
       attributes: this.#attributes,
+      member: this.#valid > 0,
     })
   }
 

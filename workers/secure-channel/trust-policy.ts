@@ -26,6 +26,8 @@ export type TrustPolicy =
       /** `resource.*` attributes the expression may test. */
       readonly resource?: Readonly<Record<string, string>>
     }
+  /** Admitted when any of these admits (a node's own identities, or the members of its project). */
+  | { readonly kind: 'any-of'; readonly policies: readonly TrustPolicy[] }
 
 export function trustAnyone(): TrustPolicy {
   return { kind: 'anyone' }
@@ -59,6 +61,12 @@ export function trustMembers(policy?: Policy | string, resource?: Readonly<Recor
   }
 }
 
+/** A peer any of `policies` admits. */
+export function trustAnyOf(...policies: TrustPolicy[]): TrustPolicy {
+  if (policies.length === 0) throw new OckamError('OCKAM_ERR_INVALID_ARGUMENT', 'trustAnyOf needs at least one policy')
+  return { kind: 'any-of', policies }
+}
+
 /** Fails early on a policy that can never admit anyone with this identity material. */
 export function checkTrustPolicy(policy: TrustPolicy, trustedAuthorities: readonly unknown[]): void {
   if (policy === null || typeof policy !== 'object') {
@@ -66,6 +74,10 @@ export function checkTrustPolicy(policy: TrustPolicy, trustedAuthorities: readon
       'OCKAM_ERR_INVALID_ARGUMENT',
       'a trust policy is required (trustAnyone, trustIdentifiers, trustMembers)',
     )
+  }
+  if (policy.kind === 'any-of') {
+    for (const inner of policy.policies) checkTrustPolicy(inner, trustedAuthorities)
+    return
   }
   if (policy.kind === 'members' && trustedAuthorities.length === 0) {
     throw new OckamError('OCKAM_ERR_INVALID_ARGUMENT', 'a members trust policy needs at least one trusted authority', {
@@ -111,6 +123,15 @@ export function decideTrust(policy: TrustPolicy, peer: PeerFacts, phase: 'identi
         subject: { identifier: peer.identifier, attributes: peer.attributes },
         resource: policy.resource,
       })
+    }
+    case 'any-of': {
+      const reasons: string[] = []
+      for (const inner of policy.policies) {
+        const decision = decideTrust(inner, peer, phase)
+        if (decision.allowed) return decision
+        if (decision.reason !== undefined) reasons.push(decision.reason)
+      }
+      return { allowed: false, reason: reasons.join('; ') }
     }
   }
 }

@@ -8,7 +8,9 @@ import type { Command } from 'commander'
 import { enroll } from '../../../workers/authority/client.js'
 import { ENROLLMENT_ADDRESS } from '../../../workers/authority/constants.js'
 import { createAuthorityService, decodeTicket, verifyTicketAuthority } from '../../authority/index.js'
+import { tellRunningNodes } from '../../daemon/broadcast.js'
 import { OckamError } from '../../errors.js'
+import { enrolledProject, saveEnrolledProject } from '../../project/enrolled.js'
 import { createHeldCredentialRepository } from '../../state/held-credential-repository.js'
 import { resolveStateDir } from '../../state/state-dir.js'
 import { verifyCredential } from '../../trust/credentials/credential.js'
@@ -16,12 +18,7 @@ import { createNativeCryptoProvider } from '../../trust/crypto/native.js'
 import { isIdentifier } from '../../trust/identity/identifier.js'
 import { nowSeconds } from '../../trust/identity/validity.js'
 import type { Output } from '../output.js'
-import {
-  enrolledProject,
-  PROJECT_REQUEST_TIMEOUT_MS,
-  saveEnrolledProject,
-  withProjectChannel,
-} from '../project-access.js'
+import { PROJECT_REQUEST_TIMEOUT_MS, withProjectChannel } from '../project-access.js'
 import { readTextInput } from '../trust-session.js'
 
 const TICKET_PREFIX = 'ockam-ticket-v1:'
@@ -102,6 +99,8 @@ export async function enrollAction(
     // Before anything is stored, the channel admits only the authority the ticket names.
     { target: () => ({ address: ticket.address, authority: authority.identifier }) },
   )
+  const nodes = await tellRunningNodes('project.changed')
+  for (const node of nodes.failed) out.progress(`node ${node} did not take the membership: restart it`)
   out.data(
     {
       project: ticket.projectName,

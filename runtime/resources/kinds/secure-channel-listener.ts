@@ -51,6 +51,14 @@ function invalid(message: string): OckamError {
   })
 }
 
+/** The identifiers a policy names, for `status` (members of a project are shown as `members`). */
+function admittedIdentifiers(policy: TrustPolicy): string[] {
+  if (policy.kind === 'identifiers') return [...policy.identifiers]
+  if (policy.kind === 'members') return ['members']
+  if (policy.kind === 'any-of') return policy.policies.flatMap(admittedIdentifiers)
+  return []
+}
+
 /** Starts a listener whose channels are closed when it stops or the node stops. */
 export async function startTrackedListener(
   host: Pick<ResourceHost, 'node' | 'store'>,
@@ -60,8 +68,8 @@ export async function startTrackedListener(
 ): Promise<RunningListener> {
   const trust = await nodeTrust(host)
   const material = await trust.material(spec.identity)
-  const policy = override ?? admitted(trust.identities, spec.authorized)
-  const admits = policy.kind === 'identifiers' ? [...policy.identifiers] : []
+  const policy = override ?? admitted(host, trust.identities, spec.authorized)
+  const admits = admittedIdentifiers(policy)
   const open = new Set<SecureChannel>()
   let accepted = 0
   const listener = await startSecureChannelListener(host.node, {

@@ -6,9 +6,16 @@
  * folder unless it names the identifiers it admits (`--authorized`).
  */
 
-import { type TrustPolicy, trustAnyone, trustIdentifiers } from '../../../workers/secure-channel/index.js'
+import {
+  type TrustPolicy,
+  trustAnyOf,
+  trustAnyone,
+  trustIdentifiers,
+  trustMembers,
+} from '../../../workers/secure-channel/index.js'
 import { OckamError } from '../../errors.js'
 import type { OckamNode } from '../../node.js'
+import { heldCredentials, projectMembership } from '../../project/membership.js'
 import type { StateStore } from '../../state/store.js'
 import {
   type NamedChannelIdentity,
@@ -52,9 +59,26 @@ export function nodeTrust(host: NodeTrustHost, mode: VaultMode = 'thread'): Prom
       return {
         identities,
         vault,
-        material: (name?: string) => {
+        material: async (name?: string) => {
           const chosen = name ?? nodeIdentities.get(host.node)
-          return namedChannelIdentity({ identities, vault, ...(chosen === undefined ? {} : { name: chosen }) })
+          // In a project, every channel presents the identity's credential from the project's
+          // authority (read at each presentation, so refreshed ones go out) and trusts only it.
+          const project = projectMembership(host.store, identities)
+          let subject: string | undefined
+          const material = await namedChannelIdentity({
+            identities,
+            vault,
+            ...(chosen === undefined ? {} : { name: chosen }),
+            ...(project === undefined
+              ? {}
+              : {
+                  trustedAuthorities: [project.authority],
+                  credentials: () =>
+                    subject === undefined ? [] : heldCredentials(host.store, subject, project.authority.identifier),
+                }),
+          })
+          subject = material.identity.identifier
+          return material
         },
       }
     })()
@@ -75,10 +99,18 @@ export function checkAuthorized(value: unknown, what: string): string[] | undefi
   return [...new Set(value as string[])]
 }
 
-/** The listener side: the given identifiers, or else every identity of the state folder. */
-export function admitted(identities: IdentitiesService, authorized: readonly string[] | undefined): TrustPolicy {
-  const ids = authorized ?? stateFolderIdentifiers(identities)
-  return trustIdentifiers(...ids)
+/**
+ * The listener side: the given identifiers; else every identity of the state folder and, when
+ * the folder belongs to a project, its members (a valid credential from its authority).
+ */
+export function admitted(
+  host: NodeTrustHost,
+  identities: IdentitiesService,
+  authorized: readonly string[] | undefined,
+): TrustPolicy {
+  if (authorized !== undefined) return trustIdentifiers(...authorized)
+  const own = trustIdentifiers(...stateFolderIdentifiers(identities))
+  return projectMembership(host.store, identities) === undefined ? own : trustAnyOf(own, trustMembers())
 }
 
 /**

@@ -1,0 +1,88 @@
+/**
+ * Who may use a portal end (DESIGN §6, §12), decided on every `open`/`opened` and on re-checks,
+ * from the message's ingress. Only an authenticated channel peer can pass (or this node's own
+ * workers); then, in this order:
+ * 1. `authorized`: the peer is one of these identifiers (and satisfies `allow` if also given);
+ * 2. `allow`: a policy expression over the peer's attributes from the project's authority;
+ * 3. a policy stored for this resource or its type (`policy set`);
+ * 4. the default: an identity of this state folder, or — when the folder is in a project — a
+ *    member (a valid credential from its authority, which the channel verified).
+ */
+
+import { OckamError } from '../../errors.js'
+import type { Message } from '../../message.js'
+import { projectMembership } from '../../project/membership.js'
+import type { StateStore } from '../../state/store.js'
+import { stateFolderIdentifiers } from '../../trust/channel-identity.js'
+import type { IdentitiesService } from '../../trust/identities/identities.js'
+import type { Policy } from '../../trust/policy/ast.js'
+import { evaluatePolicy } from '../../trust/policy/evaluate.js'
+import { parsePolicy } from '../../trust/policy/parse.js'
+import { createPolicyStore, type PolicyResourceType } from '../../trust/stored-policies.js'
+
+export interface PortalAccessSpec {
+  readonly allow?: string
+  readonly authorized?: readonly string[]
+}
+
+export interface PortalAccess {
+  /** What `status` shows. */
+  readonly describe: string
+  allows(message: Message): boolean
+}
+
+/** Parses an `--allow` text, with the resource-invalid error a spec check needs. */
+export function checkAllow(text: unknown, what: string): string | undefined {
+  if (text === undefined) return undefined
+  if (typeof text !== 'string' || text.length === 0 || text.length > 4096) {
+    throw new OckamError('OCKAM_ERR_RESOURCE_INVALID', `${what}: "allow" must be a policy expression`)
+  }
+  try {
+    parsePolicy(text)
+  } catch (cause) {
+    throw new OckamError('OCKAM_ERR_RESOURCE_INVALID', `${what}: "allow": ${(cause as Error).message}`, {
+      cause,
+      hint: 'for example: (= subject.role "analyst")  — see docs/policies.md',
+    })
+  }
+  return text
+}
+
+export function portalAccess(
+  host: { readonly store: StateStore },
+  identities: IdentitiesService,
+  resource: { readonly name: string; readonly type: PolicyResourceType },
+  spec: PortalAccessSpec,
+): PortalAccess {
+  const authorized = spec.authorized === undefined ? undefined : new Set(spec.authorized)
+  const stored =
+    spec.allow === undefined ? createPolicyStore(host.store.db).effective(resource.name, resource.type) : undefined
+  const policy: Policy | undefined = spec.allow !== undefined ? parsePolicy(spec.allow) : stored?.policy
+  const own = new Set(stateFolderIdentifiers(identities))
+  const inProject = projectMembership(host.store, identities) !== undefined
+  const describe =
+    authorized !== undefined
+      ? `identifiers ${[...authorized].join(', ')}${policy === undefined ? '' : ' and the policy'}`
+      : policy !== undefined
+        ? `policy ${spec.allow ?? stored?.expression}`
+        : inProject
+          ? 'this state folder and project members'
+          : 'this state folder'
+  return {
+    describe,
+    allows(message) {
+      const ingress = message.local.ingress
+      if (ingress.kind === 'local') return true
+      if (ingress.kind !== 'channel') return false
+      if (authorized !== undefined && !authorized.has(ingress.identifier)) return false
+      if (policy !== undefined) {
+        return evaluatePolicy(policy, {
+          subject: { identifier: ingress.identifier, attributes: ingress.attributes },
+          resource: { name: resource.name, type: resource.type },
+        }).allowed
+      }
+      if (authorized !== undefined) return true
+      return own.has(ingress.identifier) || (inProject && ingress.member === true)
+    },
+  }
+}
