@@ -34,6 +34,7 @@ test('300 portals share an 8 MiB pool per node: bounded reservations, credit bac
   const sampler = setInterval(() => {
     maxReserved = Math.max(maxReserved, inletPool.reserved, outletPool.reserved)
   }, 1)
+  t.after(() => clearInterval(sampler))
   const clients = await Promise.all(Array.from({ length: PORTALS }, () => connectTo(pair.inlet.address)))
   await eventually(() => pair.inlet.stats().portalsOpen === PORTALS, `${PORTALS} portals open`)
   const opened = inletPool.reserved
