@@ -61,6 +61,41 @@ export const poolSchema = z
   })
   .strict()
 
+const relayName = z.string().regex(/^[a-z0-9-]{1,63}$/, 'relay names are 1-63 characters of a-z, 0-9 and -')
+
+/** `[HOST:]PORT`: a bare port means 127.0.0.1 (as in the CLI). */
+const hostPortOrPort = z.union([z.number().int().min(1).max(65535), hostPort])
+
+const serviceAddress = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/, 'service addresses are 1-63 letters, digits, ".", "_" and "-"')
+
+const identifiers = z
+  .array(z.string().regex(/^I[0-9a-f]{64}$/, 'an identifier is I and 64 hex digits'))
+  .min(1)
+  .max(64)
+
+/** `tcp-outlet create`: keyed by its service address (`outlet` by default in the CLI). */
+const outletSchema = z
+  .object({ to: hostPortOrPort, allow: policyText.optional(), authorized: identifiers.optional() })
+  .strict()
+
+/** `tcp-inlet create`: keyed by a name of your choice. */
+const inletSchema = z
+  .object({
+    from: hostPortOrPort,
+    /** A relay name (`postgres`, `postgres:a`) or a route ending in the outlet's /service/ADDR. */
+    to: z.string().min(1).max(2048),
+    allow: policyText.optional(),
+    authorized: identifiers.optional(),
+  })
+  .strict()
+
+const attributes = z.record(
+  z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'attribute names are 1-64 letters, digits, ".", "_" and "-"'),
+  z.string().max(512),
+)
+
 export const nodeSchema = z
   .object({
     /** `host:port` of the node's TCP listener. */
@@ -78,6 +113,18 @@ export const nodeSchema = z
         hostPort,
       )
       .optional(),
+    /**
+     * In a folder that hosts the project: make the node's identity a member with these
+     * attributes (and `relay`, the relay name it may register) and give it a credential —
+     * what `enroll` does from another folder, without a ticket.
+     */
+    enroll: z.object({ attributes: attributes.optional(), relay: relayName.optional() }).strict().optional(),
+    /** TCP outlets by service address: `{ outlet: { to: '127.0.0.1:5432' } }`. */
+    outlets: z.record(serviceAddress, outletSchema).optional(),
+    /** TCP inlets by name: `{ db: { from: '127.0.0.1:15432', to: 'postgres' } }`. */
+    inlets: z.record(serviceAddress, inletSchema).optional(),
+    /** Relays this node keeps registered on the project. */
+    relays: z.array(relayName).optional(),
   })
   .strict()
 
@@ -98,6 +145,21 @@ export const configSchema = z
     /** Identities of this state folder, created when missing; the first one created becomes the default. */
     identities: z.array(identityName).optional(),
     policies: policiesSchema.optional(),
+    /** This state folder hosts a project: a node named after it runs the authority and the relay service. */
+    project: z
+      .object({
+        name: z.string().regex(/^[a-z0-9-]{1,63}$/, 'project names are 1-63 characters of a-z, 0-9 and -'),
+        listen: hostPort,
+        /** What tickets carry; default `listen`. */
+        advertise: hostPort.optional(),
+      })
+      .strict()
+      .optional(),
+    /**
+     * A small HTTP service started with the topology (it answers every request with a greeting):
+     * something for a demo's outlet to reach. Not a product feature.
+     */
+    demoService: z.object({ listen: hostPort }).strict().optional(),
     nodes: z.record(nodeName, nodeSchema).refine((nodes) => Object.keys(nodes).length > 0, 'declare at least one node'),
   })
   .strict()

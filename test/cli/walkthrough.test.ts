@@ -14,7 +14,10 @@ import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { connect, createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { createInterface } from 'node:readline'
 import { type TestContext, test } from 'node:test'
+import { fileURLToPath } from 'node:url'
+import { DEMO_GREETING } from '../../runtime/config/demo-service.js'
 import { CLI, tempHome } from '../helpers/cli.js'
 import { startPostgres } from '../helpers/postgres.js'
 
@@ -163,4 +166,63 @@ test('the walkthrough with PostgreSQL and psql: select 1, and a 10 MiB COPY roun
   t.diagnostic(
     `COPY ${(Buffer.byteLength(text) / 1024 / 1024).toFixed(1)} MiB in and out through the portal in ${ms.toFixed(0)} ms`,
   )
+})
+
+test('npm start runs the full demo from ockam.config.ts and the one command it prints works', {
+  timeout: 120_000,
+}, async (t) => {
+  // Here, not in its own file: the demo uses port 4000 too, and tests of one file run in turn.
+  const { env } = tempHome(t, 'ockam-npm-start-')
+  const repo = fileURLToPath(new URL('../../..', import.meta.url))
+  const started = performance.now()
+  const child = spawn('npm', ['start'], {
+    cwd: repo,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  })
+  const closed = once(child, 'close')
+  t.after(async () => {
+    if (child.exitCode === null && child.signalCode === null && child.pid !== undefined) {
+      process.kill(-child.pid, 'SIGTERM')
+      await closed
+    }
+  })
+  let stderr = ''
+  child.stderr.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString()
+  })
+  let tryIt: string | undefined
+  const output: string[] = []
+  for await (const line of createInterface({ input: child.stdout })) {
+    output.push(line)
+    if (/^topology is up/.test(output.at(-2) ?? '')) {
+      tryIt = line.trim()
+      break
+    }
+  }
+  // Keep reading: a paused pipe never ends, and the child's 'close' waits for it.
+  child.stdout.resume()
+  assert.ok(tryIt !== undefined, `no try-it command in:\n${output.join('\n')}\n${stderr}`)
+  t.diagnostic(`npm start: topology up in ${(performance.now() - started).toFixed(0)} ms; try it: ${tryIt}`)
+  const run = spawn('bash', ['-c', tryIt], { stdio: ['ignore', 'pipe', 'pipe'] })
+  let answer = ''
+  run.stdout.on('data', (chunk: Buffer) => {
+    answer += chunk.toString()
+  })
+  const [code] = (await once(run, 'close')) as [number | null]
+  assert.equal(code, 0)
+  assert.equal(answer, `${DEMO_GREETING}\n`)
+  // Ctrl-C, as in a terminal: the whole group gets SIGINT; the topology stops and frees its ports.
+  if (child.pid !== undefined) process.kill(-child.pid, 'SIGINT')
+  await closed
+  const refused = await new Promise<string>((resolve) => {
+    const socket = connect({ host: '127.0.0.1', port: 4002 })
+    socket.once('connect', () => {
+      socket.destroy()
+      resolve('connected')
+    })
+    socket.once('error', (error: NodeJS.ErrnoException) => resolve(error.code ?? error.message))
+  })
+  assert.equal(refused, 'ECONNREFUSED', `the inlet still listens after Ctrl-C: ${stderr}`)
 })

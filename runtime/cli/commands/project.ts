@@ -1,21 +1,11 @@
-/**
- * `project …` (DESIGN §1, §12): `create` makes this state folder the project host — a background
- * node named after the project whose `api` listener answers as the authority identity and runs
- * the authority's services and the relay service; the creator's default identity is the admin.
- * Every other subcommand talks to the project node over a secure channel opened with the default
- * identity and trusting only the authority, so changes go through the project node (one writer).
- */
-import { createServer } from 'node:net'
 import type { Command } from 'commander'
-import { parseHostPort } from '../../../transports/tcp/host-port.js'
 import { membersClient } from '../../../workers/authority/client.js'
 import { MEMBERS_ADDRESS } from '../../../workers/authority/constants.js'
-import { checkAdvertisedAddress, checkProjectName, createAuthorityService } from '../../authority/index.js'
+import { checkAdvertisedAddress, checkProjectName } from '../../authority/index.js'
 import { NodeManager } from '../../daemon/node-manager.js'
-import { createNodeRepository } from '../../daemon/node-repository.js'
 import { parseDuration } from '../../duration.js'
 import { OckamError } from '../../errors.js'
-import { enrolledProject } from '../../project/enrolled.js'
+import { createHostedProject } from '../../project/hosted-project.js'
 import { table } from '../format/table.js'
 import type { Output } from '../output.js'
 import { PROJECT_REQUEST_TIMEOUT_MS, withProjectChannel } from '../project-access.js'
@@ -27,32 +17,6 @@ import { enrollAction } from './enroll.js'
 export const DEFAULT_PROJECT_LISTEN = '127.0.0.1:4000'
 
 const collect = (value: string, previous: string[] = []) => [...previous, value]
-
-/** Binds and releases HOST:PORT, so a taken port is refused before anything is written. */
-async function checkPortFree(address: string): Promise<void> {
-  const { host, port } = parseHostPort(address)
-  if (port === 0) {
-    throw new OckamError('OCKAM_ERR_CLI_USAGE', '--listen needs a fixed port: tickets carry it', {
-      hint: 'e.g. --listen 127.0.0.1:4000',
-    })
-  }
-  await new Promise<void>((resolve, reject) => {
-    const server = createServer()
-    server.once('error', (error: NodeJS.ErrnoException) =>
-      reject(
-        new OckamError(
-          'OCKAM_ERR_PROJECT_PORT_IN_USE',
-          `cannot listen on ${address} (${error.code ?? error.message})`,
-          {
-            hint: 'choose another --listen HOST:PORT, or stop what holds that port',
-            data: { address },
-          },
-        ),
-      ),
-    )
-    server.listen(port, host, () => server.close(() => resolve()))
-  })
-}
 
 function members(channel: Parameters<Parameters<typeof withProjectChannel>[0]>[0]) {
   return membersClient(channel.ctx, channel.to(MEMBERS_ADDRESS), { timeoutMs: PROJECT_REQUEST_TIMEOUT_MS })
@@ -81,44 +45,9 @@ export function registerProjectCommands(program: Command, output: () => Output):
       checkProjectName(name)
       const advertised = options.advertise ?? options.listen
       checkAdvertisedAddress(advertised)
-      const created = await withTrustSession(async (session) => {
-        const service = createAuthorityService({ db: session.store.db, identities: session.identities })
-        const existing = service.findProject()
-        if (existing !== undefined) {
-          throw new OckamError(
-            'OCKAM_ERR_AUTHORITY_PROJECT_EXISTS',
-            `this state folder already hosts project ${existing.name}`,
-            {
-              hint: 'one project per state folder: use another OCKAM_RUNTIME_HOME for another project',
-            },
-          )
-        }
-        if (enrolledProject(session.store.dir) !== undefined) {
-          throw new OckamError('OCKAM_ERR_PROJECT_ALREADY_ENROLLED', 'this state folder is a member of a project', {
-            hint: 'host a project from another OCKAM_RUNTIME_HOME',
-          })
-        }
-        if (createNodeRepository(session.store.db).get(name) !== undefined) {
-          throw new OckamError(
-            'OCKAM_ERR_NODE_ALREADY_EXISTS',
-            `there is already a node ${name} in this state folder`,
-            {
-              hint: 'the project node is named after the project: choose another project name, or delete that node',
-            },
-          )
-        }
-        await checkPortFree(options.listen)
-        const admin = await session.identities.ensureDefault()
-        const authorityName = `${name}-authority`
-        const authority = session.identities.find(authorityName) ?? (await session.identities.create(authorityName))
-        return service.createProject({
-          name,
-          authorityIdentity: authority.name,
-          advertisedAddress: advertised,
-          admin: admin.identifier,
-          adminHistory: admin.identity.history,
-        })
-      })
+      const created = await withTrustSession((session) =>
+        createHostedProject(session, { name, listen: options.listen, advertise: advertised }),
+      )
       const manager = NodeManager.open()
       try {
         await manager.create(name, { listen: options.listen, identity: created.authorityIdentityName })

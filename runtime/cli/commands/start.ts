@@ -9,6 +9,9 @@
 import { existsSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import type { Command } from 'commander'
+import { createAuthorityService } from '../../authority/authority.js'
+import { sleep } from '../../backoff.js'
+import { startDemoService } from '../../config/demo-service.js'
 import { loadConfig } from '../../config/load.js'
 import type { ValidConfig } from '../../config/schema.js'
 import { applyTrust, describeTrustPlan, planTrust, type TrustServices } from '../../config/trust-plan.js'
@@ -20,8 +23,12 @@ import { ERROR_CODES, OckamError, type OckamErrorCode } from '../../errors.js'
 import { createLogger } from '../../log.js'
 import { formatMultiaddr, parseMultiaddr, parseRouteArgument } from '../../multiaddr.js'
 import type { OckamNode } from '../../node.js'
+import { createHostedProject, enrollLocalIdentity } from '../../project/hosted-project.js'
 import { defaultResourceKinds } from '../../resources/index.js'
+import { RELAY_KIND } from '../../resources/kinds/relay.js'
+import { TCP_INLET_KIND } from '../../resources/kinds/tcp-inlet.js'
 import { TCP_LISTENER_KIND } from '../../resources/kinds/tcp-listener.js'
+import { TCP_OUTLET_KIND } from '../../resources/kinds/tcp-outlet.js'
 import { STATE_DB_FILE_NAME } from '../../state/constants.js'
 import { resolveStateDir } from '../../state/state-dir.js'
 import { openStateStore, type StateStore } from '../../state/store.js'
@@ -41,13 +48,44 @@ interface StartOptions {
 export const CONFIG_LISTENER_NAME = 'listen'
 
 function desiredNodes(config: ValidConfig, only: string | undefined, managedBy: string): DesiredNode[] {
+  const project = config.project
+  if (project !== undefined && Object.hasOwn(config.nodes, project.name)) {
+    throw new OckamError('OCKAM_ERR_CONFIG_INVALID', `nodes.${project.name}: that is the project node's name`, {
+      hint: 'the project node is declared by "project" and named after it: rename this node',
+    })
+  }
+  for (const [name, node] of Object.entries(config.nodes)) {
+    if (node.enroll !== undefined && (node.identity === undefined || project === undefined)) {
+      throw new OckamError(
+        'OCKAM_ERR_CONFIG_INVALID',
+        `nodes.${name}.enroll: ${project === undefined ? 'the config declares no project' : `needs nodes.${name}.identity`}`,
+        {
+          hint:
+            project === undefined
+              ? 'declare project: { name, listen } in this config (enrolling with a ticket from another folder: ockam-runtime enroll)'
+              : 'give the node its own identity (and list it in identities): the default identity is the project admin',
+        },
+      )
+    }
+  }
+  const projectNode: DesiredNode[] =
+    project === undefined || (only !== undefined && only !== project.name)
+      ? []
+      : [
+          {
+            name: project.name,
+            settings: { managedBy, identity: `${project.name}-authority` },
+            resources: [{ kind: TCP_LISTENER_KIND, name: CONFIG_LISTENER_NAME, spec: { address: project.listen } }],
+          },
+        ]
+  if (only !== undefined && only === project?.name) return projectNode
   const names = Object.keys(config.nodes)
   if (only !== undefined && !names.includes(only)) {
     throw new OckamError('OCKAM_ERR_CONFIG_INVALID', `the config declares no node "${only}"`, {
       hint: `declared nodes: ${names.join(', ')}`,
     })
   }
-  return names
+  const members = names
     .filter((name) => only === undefined || name === only)
     .map((name) => {
       const node = config.nodes[name] ?? {}
@@ -58,6 +96,13 @@ function desiredNodes(config: ValidConfig, only: string | undefined, managedBy: 
       for (const [listener, address] of Object.entries(node.tcpListeners ?? {})) {
         resources.push({ kind: TCP_LISTENER_KIND, name: listener, spec: { address } })
       }
+      for (const [from, outlet] of Object.entries(node.outlets ?? {})) {
+        resources.push({ kind: TCP_OUTLET_KIND, name: from, spec: { ...outlet, to: String(outlet.to), from } })
+      }
+      for (const relay of node.relays ?? []) resources.push({ kind: RELAY_KIND, name: relay, spec: { name: relay } })
+      for (const [inletName, inlet] of Object.entries(node.inlets ?? {})) {
+        resources.push({ kind: TCP_INLET_KIND, name: inletName, spec: { ...inlet, from: String(inlet.from) } })
+      }
       const forwardTo = node.forwardTo ?? []
       const settings = {
         managedBy,
@@ -66,6 +111,7 @@ function desiredNodes(config: ValidConfig, only: string | undefined, managedBy: 
       }
       return { name, settings, resources }
     })
+  return [...projectNode, ...members]
 }
 
 function specText(spec: unknown): string {
@@ -124,11 +170,56 @@ export function registerStartCommand(program: Command, output: () => Output): vo
       // Identities and policies first: nodes name the identity they present.
       await withTrustSession(async (session) => {
         const trust = planTrust(config, session, nodeNames)
+        // The project first: its admin is the folder's default identity, which must not be
+        // one of the config's node identities (the first identity created becomes the default).
+        await createDeclaredProject(config, session, out)
         await applyTrust(trust, session)
         for (const line of describeTrustPlan(trust)) out.progress(`✔ ${line}`)
+        await enrollDeclaredMembers(config, session, nodeNames, out)
       })
       await runConfig(config, desired, planOptions, out)
     })
+}
+
+type Session = Parameters<Parameters<typeof withTrustSession>[0]>[0]
+
+/** The config's project, created if this folder does not host it yet. */
+async function createDeclaredProject(config: ValidConfig, session: Session, out: Output): Promise<void> {
+  const declared = config.project
+  if (declared === undefined) return
+  const hosted = createAuthorityService({ db: session.store.db, identities: session.identities }).findProject()
+  if (hosted === undefined) {
+    const created = await createHostedProject(session, declared)
+    out.progress(`✔ project ${created.name} created (authority ${created.authority})`)
+  } else if (hosted.name !== declared.name) {
+    throw new OckamError(
+      'OCKAM_ERR_AUTHORITY_PROJECT_EXISTS',
+      `this state folder hosts project ${hosted.name}, not ${declared.name}`,
+      {
+        hint: 'one project per state folder: use another OCKAM_RUNTIME_HOME',
+      },
+    )
+  }
+}
+
+/** Nodes with `enroll`: their identities made members of the folder's project (idempotent), with a fresh credential. */
+async function enrollDeclaredMembers(
+  config: ValidConfig,
+  session: Session,
+  nodeNames: readonly string[],
+  out: Output,
+): Promise<void> {
+  const declared = config.project
+  if (declared === undefined) return
+  for (const [name, node] of Object.entries(config.nodes)) {
+    if (node.enroll === undefined || node.identity === undefined || !nodeNames.includes(name)) continue
+    const attributes = {
+      ...node.enroll.attributes,
+      ...(node.enroll.relay === undefined ? {} : { relay: node.enroll.relay }),
+    }
+    const enrolled = await enrollLocalIdentity(session, node.identity, attributes)
+    out.progress(`✔ ${node.identity} ${enrolled.created ? 'enrolled in' : 'is a member of'} project ${declared.name}`)
+  }
 }
 
 async function runConfig(
@@ -140,10 +231,12 @@ async function runConfig(
   const manager = NodeManager.open()
   const hosts: NodeHost[] = []
   let stopped = false
+  let demo: Awaited<ReturnType<typeof startDemoService>> | undefined
   const stopAll = async () => {
     if (stopped) return
     stopped = true
     for (const host of hosts.reverse()) await host.stop()
+    await demo?.stop()
     manager.close()
   }
   let serving: Promise<unknown> = Promise.resolve()
@@ -166,6 +259,10 @@ async function runConfig(
       })
     }
     applyPlan(manager.store.db, plan, desired)
+    if (config.demoService !== undefined) {
+      demo = await startDemoService(config.demoService.listen)
+      out.progress(`✔ demo service on http://${demo.address}/`)
+    }
     for (const name of plan.removeNodes) out.progress(`✔ node ${name} removed (no longer declared)`)
     const level = config.logging?.level ?? 'info'
     for (const node of plan.nodes) {
@@ -202,10 +299,13 @@ async function runConfig(
       const listeners = tcpOf(host.node).listenAddresses()
       out.progress(`✔ node ${node.name} up${listeners.length > 0 ? ` on ${listeners.join(', ')}` : ''}`)
     }
-    const tryIt = await checkReachability(
-      hosts.map((h) => h.node),
-      out,
-    )
+    const tryIt =
+      demo === undefined
+        ? await checkReachability(
+            hosts.map((h) => h.node),
+            out,
+          )
+        : await checkDemoThroughInlet(hosts, demo.greeting, out)
     // Signal handlers first: whoever reads the data line may send SIGTERM at once.
     serving = runUntilSignal(stopAll)
     out.data({ nodes: hosts.map((h) => ({ name: h.name, listeners: tcpOf(h.node).listenAddresses() })), tryIt }, () =>
@@ -244,6 +344,57 @@ async function checkReachability(nodes: OckamNode[], out: Output): Promise<strin
     }
   }
   return tryIt
+}
+
+/**
+ * With a demo service behind an outlet: fetches it through the first inlet (waiting for the
+ * inlet's route to come up) and returns the curl command that does the same.
+ */
+async function checkDemoThroughInlet(
+  hosts: readonly NodeHost[],
+  greeting: string,
+  out: Output,
+): Promise<string | null> {
+  for (const host of hosts) {
+    const inlet = host.resources.list(TCP_INLET_KIND)[0]
+    if (inlet === undefined) continue
+    const from = String(inlet.summary.from)
+    const url = `http://${from}/`
+    const started = performance.now()
+    const body = await fetchThroughInlet(url, DEMO_CHECK_DEADLINE_MS)
+    if (!body.includes(greeting)) {
+      throw new OckamError(
+        'OCKAM_ERR_INTERNAL',
+        `the demo service answered something else through ${from}: ${body.slice(0, 100)}`,
+      )
+    }
+    out.progress(`✔ ${url} answers through inlet → relay → outlet in ${(performance.now() - started).toFixed(0)} ms`)
+    return `curl -s ${url}`
+  }
+  return null
+}
+
+/** How long `start` waits for the first inlet to carry a request to the demo service (ms). */
+const DEMO_CHECK_DEADLINE_MS = 30_000
+
+async function fetchThroughInlet(url: string, deadlineMs: number): Promise<string> {
+  const deadline = Date.now() + deadlineMs
+  let last: unknown
+  // The inlet holds a connection while its route comes up, and resets it if the route is not up
+  // within its open timeout: try again until the deadline.
+  while (Date.now() < deadline) {
+    try {
+      const response = await fetch(url, { signal: AbortSignal.timeout(Math.max(1, deadline - Date.now())) })
+      return await response.text()
+    } catch (error) {
+      last = error
+      await sleep(200)
+    }
+  }
+  throw new OckamError('OCKAM_ERR_TIMEOUT', `${url} did not answer within ${deadlineMs} ms`, {
+    cause: last,
+    hint: 'see the node logs above; is the relay up (ockam-runtime relay list --at NODE)?',
+  })
 }
 
 /** Identity and policy lookups for `--check`: no vault (nothing is created), so no passphrase asked. */
