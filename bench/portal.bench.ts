@@ -7,7 +7,7 @@
  *   `ssh -L` when OpenSSH's client and server are installed (else printed as missing);
  * - bulk throughput: the client uploads to a counting sink and ends; the sink answers the count
  *   after the FIN came through (so the half-close path is timed too). MB/s and CPU-s per GB of
- *   both processes;
+ *   both processes (plus ssh and sshd for the ssh -L rows);
  * - 1-byte round trips on a long-lived connection to an echo target: p50 / p99;
  * - the chunk-size sweep (16, 32, 48 and the 64 KiB that fits one channel frame) and a window
  *   sweep that chose the defaults; and the codec micro-bench (hand-encoded header vs CBOR).
@@ -17,10 +17,10 @@
  * nodes have an event loop each. Every segment is bounded in bytes and time; rounds alternate
  * the order of the paths; ratios are medians of per-round ratios with min–max.
  */
-import { type ChildProcess, fork, spawn } from 'node:child_process'
+import { type ChildProcess, fork } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { once } from 'node:events'
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { connect, createServer, type Server, type Socket } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -39,11 +39,12 @@ import { createSecureChannelIdentity } from '../workers/secure-channel/identity-
 import { createSecureChannel } from '../workers/secure-channel/initiator.js'
 import { startSecureChannelListener } from '../workers/secure-channel/listener.js'
 import { trustAnyone } from '../workers/secure-channel/trust-policy.js'
-import { baselineStatus, findExecutable } from './helpers/baselines.js'
+import { baselineStatus } from './helpers/baselines.js'
 import { cpuMicros } from './helpers/cpu.js'
 import { type Cell, formatSpread, printTable } from './helpers/format.js'
 import { collectGarbage } from './helpers/gc.js'
 import { benchKnobs, describeMachine } from './helpers/options.js'
+import { startSshTunnels } from './helpers/ssh-tunnel.js'
 import { median, pairedRatios, summarizeLatencies } from './helpers/stats.js'
 import { armWatchdog } from './helpers/watchdog.js'
 
@@ -93,16 +94,6 @@ async function listen(server: Server): Promise<string> {
 async function closeAll(): Promise<void> {
   for (const socket of sockets) socket.destroy()
   await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))))
-}
-
-/** A port nothing listens on right now (bound, then released). */
-async function freePort(): Promise<number> {
-  const server = createServer()
-  server.listen(0, '127.0.0.1')
-  await once(server, 'listening')
-  const { port } = server.address() as { port: number }
-  await new Promise((resolve) => server.close(resolve))
-  return port
 }
 
 function hostPort(address: string): { host: string; port: number } {
@@ -226,105 +217,6 @@ async function startFar(): Promise<Far> {
 }
 
 // ---------------------------------------------------------------------------------------------
-// OpenSSH `ssh -L` (only when both client and server are installed)
-
-interface SshTunnel {
-  readonly cipher: string
-  readonly sink: string
-  readonly echo: string
-  stop(): void
-}
-
-/**
- * A throwaway sshd on a free port (own host key, one authorized key, this user) and one
- * `ssh -N -L` per target. Returns a reason string when it cannot be set up.
- */
-async function startSshTunnels(cipher: string, far: FarAddresses): Promise<SshTunnel | string> {
-  const sshd = findExecutable('sshd')
-  const ssh = findExecutable('ssh')
-  const keygen = findExecutable('ssh-keygen')
-  if (sshd === undefined || ssh === undefined || keygen === undefined) {
-    return 'missing (needs ssh, sshd, ssh-keygen: sudo apt-get install openssh-client openssh-server)'
-  }
-  const dir = mkdtempSync(join(tmpdir(), 'portal-bench-ssh-'))
-  const run = (command: string, args: string[]) =>
-    new Promise<void>((resolve, reject) => {
-      const child = spawn(command, args, { stdio: 'ignore' })
-      child.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`${command} exited ${code}`))))
-    })
-  const processes: ChildProcess[] = []
-  const stop = () => {
-    for (const p of processes) p.kill('SIGTERM')
-    rmSync(dir, { recursive: true, force: true })
-  }
-  try {
-    await run(keygen, ['-q', '-t', 'ed25519', '-N', '', '-f', join(dir, 'host')])
-    await run(keygen, ['-q', '-t', 'ed25519', '-N', '', '-f', join(dir, 'user')])
-    writeFileSync(join(dir, 'authorized_keys'), readFileSync(join(dir, 'user.pub')))
-    const port = await freePort()
-    writeFileSync(
-      join(dir, 'sshd_config'),
-      [
-        `Port ${port}`,
-        'ListenAddress 127.0.0.1',
-        `HostKey ${join(dir, 'host')}`,
-        `AuthorizedKeysFile ${join(dir, 'authorized_keys')}`,
-        'PasswordAuthentication no',
-        'StrictModes no',
-        `PidFile ${join(dir, 'sshd.pid')}`,
-        'UsePAM no',
-      ].join('\n'),
-    )
-    const daemon = spawn(sshd, ['-D', '-e', '-f', join(dir, 'sshd_config')], { stdio: 'ignore' })
-    processes.push(daemon)
-    await new Promise((resolve) => setTimeout(resolve, 300)) // sshd prints nothing when ready
-    const tunnel = async (target: string): Promise<string> => {
-      const localPort = await freePort()
-      const client = spawn(
-        ssh,
-        [
-          '-N',
-          '-o',
-          'StrictHostKeyChecking=no',
-          '-o',
-          'UserKnownHostsFile=/dev/null',
-          '-o',
-          'BatchMode=yes',
-          '-c',
-          cipher,
-          '-i',
-          join(dir, 'user'),
-          '-p',
-          String(port),
-          '-L',
-          `127.0.0.1:${localPort}:${target}`,
-          '127.0.0.1',
-        ],
-        { stdio: 'ignore' },
-      )
-      processes.push(client)
-      const address = `127.0.0.1:${localPort}`
-      for (let i = 0; i < 100; i++) {
-        const ok = await new Promise<boolean>((resolve) => {
-          const s = connect(hostPort(address), () => {
-            s.destroy()
-            resolve(true)
-          })
-          s.on('error', () => resolve(false))
-        })
-        if (ok) return address
-        await new Promise((resolve) => setTimeout(resolve, 50))
-      }
-      throw new Error('the ssh tunnel did not come up')
-    }
-    return { cipher, sink: await tunnel(far.sink), echo: await tunnel(far.echo), stop }
-  } catch (error) {
-    stop()
-    return `could not be set up: ${(error as Error).message}`
-  }
-}
-
-// ---------------------------------------------------------------------------------------------
 // Measurements
 
 async function connectTo(address: string): Promise<Socket> {
@@ -340,13 +232,14 @@ interface BulkResult {
 }
 
 /** Uploads up to BULK_BYTES (or BULK_MAX_MS) and waits for the sink's count after the FIN. */
-async function bulk(address: string, far: Far): Promise<BulkResult> {
+async function bulk(address: string, far: Far, extraCpu: () => number = () => 0): Promise<BulkResult> {
   collectGarbage()
   const socket = await connectTo(address)
   const replyChunks: Buffer[] = []
   socket.on('data', (chunk: Buffer) => replyChunks.push(chunk))
   const ended = once(socket, 'end')
   const farCpu0 = await far.cpuMicros()
+  const extraCpu0 = extraCpu()
   const cpu0 = cpuMicros()
   const t0 = performance.now()
   const deadline = t0 + BULK_MAX_MS
@@ -358,7 +251,7 @@ async function bulk(address: string, far: Far): Promise<BulkResult> {
   socket.end()
   await ended
   const seconds = (performance.now() - t0) / 1000
-  const cpu = cpuMicros() - cpu0 + ((await far.cpuMicros()) - farCpu0)
+  const cpu = cpuMicros() - cpu0 + ((await far.cpuMicros()) - farCpu0) + (extraCpu() - extraCpu0)
   socket.destroy()
   const counted = Number(Buffer.concat(replyChunks).readBigUInt64BE(0))
   if (counted !== sent) throw new Error(`the sink counted ${counted} of ${sent} bytes through ${address}`)
@@ -422,6 +315,8 @@ interface Path {
   readonly name: string
   readonly sink: string
   readonly echo?: string
+  /** CPU µs of processes beyond this one and the far one (ssh, sshd), when the path has any. */
+  readonly extraCpu?: () => number
 }
 
 /** Runs `measure` for every path, `rounds` times, alternating the order; returns per-path rounds. */
@@ -508,8 +403,9 @@ async function runNear(): Promise<void> {
   })
   const inletInChannel = async (service: string) =>
     (await startTcpInlet(node, { listen: '127.0.0.1:0', to: [channel.address, local(service)] })).address
-  const sshAes = await startSshTunnels('aes128-gcm@openssh.com', far.addresses)
-  const sshChacha = await startSshTunnels('chacha20-poly1305@openssh.com', far.addresses)
+  const sshTargets = [far.addresses.sink, far.addresses.echo]
+  const sshAes = await startSshTunnels('aes128-gcm@openssh.com', sshTargets)
+  const sshChacha = await startSshTunnels('chacha20-poly1305@openssh.com', sshTargets)
   try {
     const paths: Path[] = [
       { name: 'raw TCP loopback', sink: far.addresses.sink, echo: far.addresses.echo },
@@ -527,11 +423,12 @@ async function runNear(): Promise<void> {
       },
     ]
     for (const tunnel of [sshAes, sshChacha]) {
-      if (typeof tunnel !== 'string')
-        paths.push({ name: `ssh -L ${tunnel.cipher}`, sink: tunnel.sink, echo: tunnel.echo })
+      if (typeof tunnel === 'string') continue
+      const [sink = '', echo = ''] = tunnel.local
+      paths.push({ name: `ssh -L ${tunnel.cipher}`, sink, echo, extraCpu: () => tunnel.cpuMicros() })
     }
 
-    const bulkResults = await interleave(paths, (path) => bulk(path.sink, far))
+    const bulkResults = await interleave(paths, (path) => bulk(path.sink, far, path.extraCpu))
     const pingers = new Map<string, Pinger>()
     for (const path of paths) if (path.echo !== undefined) pingers.set(path.name, await Pinger.connect(path.echo))
     for (const pinger of pingers.values()) for (let i = 0; i < RTT_WARMUP; i++) await pinger.ping()
