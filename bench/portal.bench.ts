@@ -3,24 +3,27 @@
  *
  * - paths: raw TCP loopback (client → target), one plain Node pipe() proxy, two pipe() proxies
  *   (the shape of inlet + outlet), our portal (inlet here → one TCP hop → outlet), the same
- *   inside an end-to-end secure channel (Noise, AES-GCM: DESIGN §9's "direct portal"), and
- *   `ssh -L` when OpenSSH's client and server are installed (else printed as missing);
+ *   inside an end-to-end secure channel (Noise, AES-GCM: DESIGN §9's "direct portal"), the
+ *   walkthrough's relay path (inlet → channel to a project node in a third process → its relay
+ *   `forward_to_bench` → end-to-end channel to the outlet node → outlet), and `ssh -L` when
+ *   OpenSSH's client and server are installed (else printed as missing);
  * - bulk throughput: the client uploads to a counting sink and ends; the sink answers the count
  *   after the FIN came through (so the half-close path is timed too). MB/s and CPU-s per GB of
- *   both processes;
+ *   both processes (plus ssh and sshd for the ssh -L rows);
  * - 1-byte round trips on a long-lived connection to an echo target: p50 / p99;
  * - the chunk-size sweep (16, 32, 48 and the 64 KiB that fits one channel frame) and a window
  *   sweep that chose the defaults; and the codec micro-bench (hand-encoded header vs CBOR).
  *
  * The client, the inlet and the first pipe() proxy run here; the targets, the outlet node and
  * the second proxy run in a child process (this file, forked with `far`), so the portal's two
- * nodes have an event loop each. Every segment is bounded in bytes and time; rounds alternate
+ * nodes have an event loop each; the relay path's project node runs in a third (`project`).
+ * CPU-s/GB counts every process a path runs through (ssh's and the project node's included). Every segment is bounded in bytes and time; rounds alternate
  * the order of the paths; ratios are medians of per-round ratios with min–max.
  */
-import { type ChildProcess, fork, spawn } from 'node:child_process'
+import { type ChildProcess, fork } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { once } from 'node:events'
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { connect, createServer, type Server, type Socket } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -35,15 +38,17 @@ import { DEFAULT_PORTAL_WINDOW_BYTES, MAX_PORTAL_CHUNK_IN_CHANNEL_BYTES } from '
 import { startTcpInlet } from '../workers/portal/inlet.js'
 import { decodePortalMessage, encodeData } from '../workers/portal/messages.js'
 import { startTcpOutlet } from '../workers/portal/outlet.js'
+import { RELAY_FORWARD_PREFIX, startRelayService, startRelaySession } from '../workers/relay/index.js'
 import { createSecureChannelIdentity } from '../workers/secure-channel/identity-material.js'
 import { createSecureChannel } from '../workers/secure-channel/initiator.js'
 import { startSecureChannelListener } from '../workers/secure-channel/listener.js'
 import { trustAnyone } from '../workers/secure-channel/trust-policy.js'
-import { baselineStatus, findExecutable } from './helpers/baselines.js'
+import { baselineStatus } from './helpers/baselines.js'
 import { cpuMicros } from './helpers/cpu.js'
 import { type Cell, formatSpread, printTable } from './helpers/format.js'
 import { collectGarbage } from './helpers/gc.js'
 import { benchKnobs, describeMachine } from './helpers/options.js'
+import { startSshTunnels } from './helpers/ssh-tunnel.js'
 import { median, pairedRatios, summarizeLatencies } from './helpers/stats.js'
 import { armWatchdog } from './helpers/watchdog.js'
 
@@ -93,16 +98,6 @@ async function listen(server: Server): Promise<string> {
 async function closeAll(): Promise<void> {
   for (const socket of sockets) socket.destroy()
   await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))))
-}
-
-/** A port nothing listens on right now (bound, then released). */
-async function freePort(): Promise<number> {
-  const server = createServer()
-  server.listen(0, '127.0.0.1')
-  await once(server, 'listening')
-  const { port } = server.address() as { port: number }
-  await new Promise((resolve) => server.close(resolve))
-  return port
 }
 
 function hostPort(address: string): { host: string; port: number } {
@@ -164,7 +159,41 @@ interface FarAddresses {
 
 type FarMessage = { type: 'ready'; addresses: FarAddresses } | { type: 'cpu'; micros: number }
 
-async function runFar(): Promise<void> {
+/** The relay name the outlet node registers at the project node for the relay path. */
+const RELAY_NAME = 'bench'
+
+/** Answers CPU questions and stop over IPC (the child processes of this bench). */
+function serveParent(): void {
+  process.on('message', (message: { type?: string }) => {
+    if (message.type === 'cpu') process.send?.({ type: 'cpu', micros: cpuMicros() } satisfies FarMessage)
+    else if (message.type === 'stop') process.exit(0)
+  })
+  process.on('disconnect', () => process.exit(0))
+}
+
+/**
+ * The project node of the relay path (DESIGN §7, the walkthrough): a secure-channel listener and
+ * the relay service, in a third process. Any identity may register (the bench has no authority).
+ */
+async function runProject(): Promise<void> {
+  const node = createDefaultNode({
+    name: 'project',
+    listen: ['127.0.0.1:0'],
+    pool: { threads: 0 },
+    log: quietLog('project'),
+  })
+  await node.start()
+  await startSecureChannelListener(node, { identity: await scratchIdentity(), trust: trustAnyone() })
+  await startRelayService(node, { authorize: () => undefined })
+  serveParent()
+  const ockam = tcpOf(node).listenAddresses()[0] ?? ''
+  process.send?.({
+    type: 'ready',
+    addresses: { sink: '', echo: '', proxySink: '', proxyEcho: '', ockam },
+  } satisfies FarMessage)
+}
+
+async function runFar(project: string | undefined): Promise<void> {
   const sink = await startSink()
   const echo = await startEcho()
   const node = createDefaultNode({ name: 'far', listen: ['127.0.0.1:0'], pool: { threads: 0 }, log: quietLog('far') })
@@ -177,6 +206,16 @@ async function runFar(): Promise<void> {
   for (const window of WINDOW_SIZES) {
     await startTcpOutlet(node, { target: sink, allow, address: `sink-w${window / KiB}`, windowBytes: window })
   }
+  if (project !== undefined) {
+    // The outlet node's relay at the project: `forward_to_bench` there reaches this node's `api`.
+    const identity = await scratchIdentity()
+    const session = startRelaySession(node, {
+      name: RELAY_NAME,
+      connect: (signal) =>
+        createSecureChannel(node, [tcp(project), local('api')], { identity, trust: trustAnyone(), signal }),
+    })
+    await session.whenUp(15_000)
+  }
   const addresses: FarAddresses = {
     sink,
     echo,
@@ -184,11 +223,7 @@ async function runFar(): Promise<void> {
     proxyEcho: await startPipeProxy(echo),
     ockam: tcpOf(node).listenAddresses()[0] ?? '',
   }
-  process.on('message', (message: { type?: string }) => {
-    if (message.type === 'cpu') process.send?.({ type: 'cpu', micros: cpuMicros() } satisfies FarMessage)
-    else if (message.type === 'stop') process.exit(0)
-  })
-  process.on('disconnect', () => process.exit(0))
+  serveParent()
   process.send?.({ type: 'ready', addresses } satisfies FarMessage)
 }
 
@@ -198,8 +233,9 @@ interface Far {
   stop(): void
 }
 
-async function startFar(): Promise<Far> {
-  const child: ChildProcess = fork(fileURLToPath(import.meta.url), ['far'], {
+/** Forks this file as `far [PROJECT]` (targets and the outlet node) or `project` (the relay node). */
+async function startFar(args: readonly string[] = ['far']): Promise<Far> {
+  const child: ChildProcess = fork(fileURLToPath(import.meta.url), [...args], {
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   })
   const next = async (type: FarMessage['type']): Promise<FarMessage> => {
@@ -226,105 +262,6 @@ async function startFar(): Promise<Far> {
 }
 
 // ---------------------------------------------------------------------------------------------
-// OpenSSH `ssh -L` (only when both client and server are installed)
-
-interface SshTunnel {
-  readonly cipher: string
-  readonly sink: string
-  readonly echo: string
-  stop(): void
-}
-
-/**
- * A throwaway sshd on a free port (own host key, one authorized key, this user) and one
- * `ssh -N -L` per target. Returns a reason string when it cannot be set up.
- */
-async function startSshTunnels(cipher: string, far: FarAddresses): Promise<SshTunnel | string> {
-  const sshd = findExecutable('sshd')
-  const ssh = findExecutable('ssh')
-  const keygen = findExecutable('ssh-keygen')
-  if (sshd === undefined || ssh === undefined || keygen === undefined) {
-    return 'missing (needs ssh, sshd, ssh-keygen: sudo apt-get install openssh-client openssh-server)'
-  }
-  const dir = mkdtempSync(join(tmpdir(), 'portal-bench-ssh-'))
-  const run = (command: string, args: string[]) =>
-    new Promise<void>((resolve, reject) => {
-      const child = spawn(command, args, { stdio: 'ignore' })
-      child.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`${command} exited ${code}`))))
-    })
-  const processes: ChildProcess[] = []
-  const stop = () => {
-    for (const p of processes) p.kill('SIGTERM')
-    rmSync(dir, { recursive: true, force: true })
-  }
-  try {
-    await run(keygen, ['-q', '-t', 'ed25519', '-N', '', '-f', join(dir, 'host')])
-    await run(keygen, ['-q', '-t', 'ed25519', '-N', '', '-f', join(dir, 'user')])
-    writeFileSync(join(dir, 'authorized_keys'), readFileSync(join(dir, 'user.pub')))
-    const port = await freePort()
-    writeFileSync(
-      join(dir, 'sshd_config'),
-      [
-        `Port ${port}`,
-        'ListenAddress 127.0.0.1',
-        `HostKey ${join(dir, 'host')}`,
-        `AuthorizedKeysFile ${join(dir, 'authorized_keys')}`,
-        'PasswordAuthentication no',
-        'StrictModes no',
-        `PidFile ${join(dir, 'sshd.pid')}`,
-        'UsePAM no',
-      ].join('\n'),
-    )
-    const daemon = spawn(sshd, ['-D', '-e', '-f', join(dir, 'sshd_config')], { stdio: 'ignore' })
-    processes.push(daemon)
-    await new Promise((resolve) => setTimeout(resolve, 300)) // sshd prints nothing when ready
-    const tunnel = async (target: string): Promise<string> => {
-      const localPort = await freePort()
-      const client = spawn(
-        ssh,
-        [
-          '-N',
-          '-o',
-          'StrictHostKeyChecking=no',
-          '-o',
-          'UserKnownHostsFile=/dev/null',
-          '-o',
-          'BatchMode=yes',
-          '-c',
-          cipher,
-          '-i',
-          join(dir, 'user'),
-          '-p',
-          String(port),
-          '-L',
-          `127.0.0.1:${localPort}:${target}`,
-          '127.0.0.1',
-        ],
-        { stdio: 'ignore' },
-      )
-      processes.push(client)
-      const address = `127.0.0.1:${localPort}`
-      for (let i = 0; i < 100; i++) {
-        const ok = await new Promise<boolean>((resolve) => {
-          const s = connect(hostPort(address), () => {
-            s.destroy()
-            resolve(true)
-          })
-          s.on('error', () => resolve(false))
-        })
-        if (ok) return address
-        await new Promise((resolve) => setTimeout(resolve, 50))
-      }
-      throw new Error('the ssh tunnel did not come up')
-    }
-    return { cipher, sink: await tunnel(far.sink), echo: await tunnel(far.echo), stop }
-  } catch (error) {
-    stop()
-    return `could not be set up: ${(error as Error).message}`
-  }
-}
-
-// ---------------------------------------------------------------------------------------------
 // Measurements
 
 async function connectTo(address: string): Promise<Socket> {
@@ -340,13 +277,16 @@ interface BulkResult {
 }
 
 /** Uploads up to BULK_BYTES (or BULK_MAX_MS) and waits for the sink's count after the FIN. */
-async function bulk(address: string, far: Far): Promise<BulkResult> {
+async function bulk(address: string, far: Far, path?: Path): Promise<BulkResult> {
+  const extraCpu = path?.extraCpu ?? (() => 0)
   collectGarbage()
   const socket = await connectTo(address)
   const replyChunks: Buffer[] = []
   socket.on('data', (chunk: Buffer) => replyChunks.push(chunk))
   const ended = once(socket, 'end')
   const farCpu0 = await far.cpuMicros()
+  await path?.before?.()
+  const extraCpu0 = extraCpu()
   const cpu0 = cpuMicros()
   const t0 = performance.now()
   const deadline = t0 + BULK_MAX_MS
@@ -358,7 +298,8 @@ async function bulk(address: string, far: Far): Promise<BulkResult> {
   socket.end()
   await ended
   const seconds = (performance.now() - t0) / 1000
-  const cpu = cpuMicros() - cpu0 + ((await far.cpuMicros()) - farCpu0)
+  await path?.before?.()
+  const cpu = cpuMicros() - cpu0 + ((await far.cpuMicros()) - farCpu0) + (extraCpu() - extraCpu0)
   socket.destroy()
   const counted = Number(Buffer.concat(replyChunks).readBigUInt64BE(0))
   if (counted !== sent) throw new Error(`the sink counted ${counted} of ${sent} bytes through ${address}`)
@@ -422,6 +363,10 @@ interface Path {
   readonly name: string
   readonly sink: string
   readonly echo?: string
+  /** CPU µs of processes beyond this one and the far one (ssh, sshd, the project node), if any. */
+  readonly extraCpu?: () => number
+  /** Runs before each reading of extraCpu (the project node's is fetched over IPC). */
+  readonly before?: () => Promise<void>
 }
 
 /** Runs `measure` for every path, `rounds` times, alternating the order; returns per-path rounds. */
@@ -496,7 +441,8 @@ async function runNear(): Promise<void> {
     codecRows(),
   )
 
-  const far = await startFar()
+  const project = await startFar(['project'])
+  const far = await startFar(['far', project.addresses.ockam])
   const node = createDefaultNode({ name: 'near', pool: { threads: 0 }, log: quietLog('near') })
   await node.start()
   const toFar = (service: string) => [tcp(far.addresses.ockam), local(service)]
@@ -508,8 +454,27 @@ async function runNear(): Promise<void> {
   })
   const inletInChannel = async (service: string) =>
     (await startTcpInlet(node, { listen: '127.0.0.1:0', to: [channel.address, local(service)] })).address
-  const sshAes = await startSshTunnels('aes128-gcm@openssh.com', far.addresses)
-  const sshChacha = await startSshTunnels('chacha20-poly1305@openssh.com', far.addresses)
+  // The walkthrough's path: a channel to the project node, its relay to the outlet node, and an
+  // end-to-end channel through that to the outlet node (bytes sealed twice on this hop).
+  const toProject = await createSecureChannel(node, [tcp(project.addresses.ockam), local('api')], {
+    identity: await scratchIdentity(),
+    trust: trustAnyone(),
+  })
+  const endToEnd = await createSecureChannel(
+    node,
+    [toProject.address, local(`${RELAY_FORWARD_PREFIX}${RELAY_NAME}`), local('api')],
+    { identity: await scratchIdentity(), trust: trustAnyone() },
+  )
+  const inletViaRelay = async (service: string) =>
+    (await startTcpInlet(node, { listen: '127.0.0.1:0', to: [endToEnd.address, local(service)] })).address
+  let projectCpu = 0
+  const projectCpuNow = () => projectCpu
+  const refreshProjectCpu = async () => {
+    projectCpu = await project.cpuMicros()
+  }
+  const sshTargets = [far.addresses.sink, far.addresses.echo]
+  const sshAes = await startSshTunnels('aes128-gcm@openssh.com', sshTargets)
+  const sshChacha = await startSshTunnels('chacha20-poly1305@openssh.com', sshTargets)
   try {
     const paths: Path[] = [
       { name: 'raw TCP loopback', sink: far.addresses.sink, echo: far.addresses.echo },
@@ -525,13 +490,21 @@ async function runNear(): Promise<void> {
         sink: await inletInChannel('sink'),
         echo: await inletInChannel('echo-outlet'),
       },
+      {
+        name: 'portal via relay',
+        sink: await inletViaRelay('sink'),
+        echo: await inletViaRelay('echo-outlet'),
+        extraCpu: projectCpuNow,
+        before: refreshProjectCpu,
+      },
     ]
     for (const tunnel of [sshAes, sshChacha]) {
-      if (typeof tunnel !== 'string')
-        paths.push({ name: `ssh -L ${tunnel.cipher}`, sink: tunnel.sink, echo: tunnel.echo })
+      if (typeof tunnel === 'string') continue
+      const [sink = '', echo = ''] = tunnel.local
+      paths.push({ name: `ssh -L ${tunnel.cipher}`, sink, echo, extraCpu: () => tunnel.cpuMicros() })
     }
 
-    const bulkResults = await interleave(paths, (path) => bulk(path.sink, far))
+    const bulkResults = await interleave(paths, (path) => bulk(path.sink, far, path))
     const pingers = new Map<string, Pinger>()
     for (const path of paths) if (path.echo !== undefined) pingers.set(path.name, await Pinger.connect(path.echo))
     for (const pinger of pingers.values()) for (let i = 0; i < RTT_WARMUP; i++) await pinger.ping()
@@ -575,13 +548,26 @@ async function runNear(): Promise<void> {
               r.map((x) => x.p99),
               rttResults.get(raw)?.map((x) => x.p99),
             ),
+        sshName === undefined
+          ? 'ssh missing'
+          : ratio(
+              r.map((x) => x.p50),
+              rttResults.get(sshName)?.map((x) => x.p50),
+            ),
+        sshName === undefined
+          ? 'ssh missing'
+          : ratio(
+              r.map((x) => x.p99),
+              rttResults.get(sshName)?.map((x) => x.p99),
+            ),
       ]
     })
     for (const tunnel of [
       ['aes128-gcm', sshAes],
       ['chacha20-poly1305', sshChacha],
     ] as const) {
-      if (typeof tunnel[1] === 'string') rows.push([`ssh -L ${tunnel[0]}`, tunnel[1], '', '', '', '', '', '', '', ''])
+      if (typeof tunnel[1] === 'string')
+        rows.push([`ssh -L ${tunnel[0]}`, tunnel[1], '', '', '', '', '', '', '', '', '', ''])
     }
     printTable(
       `Through one TCP hop on loopback (client and inlet/first proxy here, outlet/second proxy and targets in a child process); bulk: up to ${BULK_BYTES / MiB} MiB or ${BULK_MAX_MS / 1000} s upload then the sink's count after FIN; RTT: ${RTT_COUNT} sequential 1-byte round trips; ${knobs.rounds} interleaved rounds after a warm-up`,
@@ -596,6 +582,8 @@ async function runNear(): Promise<void> {
         'MB/s vs ssh aes',
         'p50 vs raw',
         'p99 vs raw',
+        'p50 vs ssh aes',
+        'p99 vs ssh aes',
       ],
       rows,
     )
@@ -657,8 +645,10 @@ async function runNear(): Promise<void> {
     await node.stop()
     await closeAll()
     far.stop()
+    project.stop()
   }
 }
 
-if (process.argv[2] === 'far') await runFar()
+if (process.argv[2] === 'far') await runFar(process.argv[3])
+else if (process.argv[2] === 'project') await runProject()
 else await runNear()

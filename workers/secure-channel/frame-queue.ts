@@ -9,6 +9,7 @@ import type { LocalMetadata } from '../../runtime/message.js'
 import type { Route } from '../../runtime/route.js'
 import type { Router } from '../../runtime/router.js'
 import { METRICS } from './metrics.js'
+import type { PlaintextParts } from './plaintext.js'
 import type { TransportSender } from './transport-cipher.js'
 
 export interface FrameQueueOptions {
@@ -46,7 +47,7 @@ export class FrameQueue {
   }
 
   /** Seals and sends `plaintexts` after everything queued before; resolves once all are on the path. */
-  enqueue(plaintexts: readonly Uint8Array[]): Promise<void> {
+  enqueue(plaintexts: readonly PlaintextParts[]): Promise<void> {
     // Captured now: finish() drops the sender at once but lets what was queued before go out.
     const sender = this.#sender
     if (sender === undefined) return Promise.reject(closedError())

@@ -104,6 +104,35 @@ export function encodePayloadPlaintexts(
   return out
 }
 
+/**
+ * A plaintext as the parts the sender seals in order (see TransportSender.seal): the same bytes
+ * as the concatenation, without copying a payload that fits one frame.
+ */
+export type PlaintextParts = Uint8Array | readonly Uint8Array[]
+
+/**
+ * As encodePayloadPlaintexts, but a payload that fits one frame is not copied: it comes back as
+ * the parts [type ‖ routes, payload]. Fragmented payloads (rare: larger than a frame) are copied
+ * as before.
+ */
+export function encodePayloadPlaintextParts(
+  onward: Route,
+  ret: Route,
+  payload: Uint8Array,
+  maxPlaintextBytes: number,
+  maxMessageBytes: number,
+): PlaintextParts[] {
+  const header = 1 + encodedRouteLength(onward) + encodedRouteLength(ret)
+  if (header + payload.length > maxPlaintextBytes || payload.length > maxMessageBytes) {
+    return encodePayloadPlaintexts(onward, ret, payload, maxPlaintextBytes, maxMessageBytes)
+  }
+  const head = Buffer.allocUnsafe(header)
+  head[0] = PLAINTEXT_PAYLOAD
+  const end = writeRoute(ret, head, writeRoute(onward, head, 1))
+  if (end !== header) throw new OckamError('OCKAM_ERR_INTERNAL', 'plaintext header length mismatch')
+  return [[head, payload]]
+}
+
 export function encodeCredentialsPlaintext(credentials: readonly Uint8Array[]): Uint8Array {
   const list = encodeCredentialList(credentials)
   const out = new Uint8Array(1 + list.length)

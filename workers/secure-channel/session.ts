@@ -46,7 +46,7 @@ import {
   decodePlaintext,
   encodeClosePlaintext,
   encodeCredentialsPlaintext,
-  encodePayloadPlaintexts,
+  encodePayloadPlaintextParts,
   Reassembly,
 } from './plaintext.js'
 import { channelLog, channelsOf, registerChannel, unregisterChannel } from './registry.js'
@@ -515,7 +515,7 @@ export class SecureChannelSession {
     if (onward.length === 0) {
       throw new OckamError('OCKAM_ERR_ROUTER_EMPTY_ROUTE', 'a message into a secure channel needs a route beyond it')
     }
-    const plaintexts = encodePayloadPlaintexts(
+    const plaintexts = encodePayloadPlaintextParts(
       onward,
       message.return,
       message.payload,

@@ -18,7 +18,7 @@
 import { OckamError } from '../../runtime/errors.js'
 import { copyBytes } from '../../runtime/trust/bytes.js'
 import { AEAD_KEY_BYTES, type CryptoProvider } from '../../runtime/trust/crypto/provider.js'
-import { noiseDecrypt, noiseEncrypt, noiseRekey } from '../../runtime/trust/noise/cipher-state.js'
+import { noiseDecrypt, noiseEncryptParts, noiseRekey } from '../../runtime/trust/noise/cipher-state.js'
 import { NOISE_MAX_NONCE, NOISE_TAG_BYTES } from '../../runtime/trust/noise/constants.js'
 import type { NoiseSuite } from '../../runtime/trust/noise/suite.js'
 import {
@@ -76,8 +76,11 @@ export interface TransportReceiverState {
 export interface TransportSender {
   /** Largest plaintext one frame carries. */
   readonly maxPlaintextBytes: number
-  /** Seals one plaintext into one frame (nonce ‖ ciphertext ‖ tag). */
-  seal(plaintext: Uint8Array): Uint8Array
+  /**
+   * Seals one plaintext into one frame (nonce ‖ ciphertext ‖ tag). The plaintext may be given in
+   * parts (routes, then a payload): they are sealed as their concatenation, never copied into one.
+   */
+  seal(plaintext: Uint8Array | readonly Uint8Array[]): Uint8Array
   state(): TransportSenderState
   /** Best-effort wipe of the key; later calls throw OCKAM_ERR_STOPPED. */
   destroy(): void
@@ -191,23 +194,27 @@ export function createTransportSender(options: TransportCipherOptions): Transpor
     maxPlaintextBytes,
     seal(plaintext) {
       if (key === undefined) throw stopped()
-      if (!(plaintext instanceof Uint8Array)) throw invalid('a transport plaintext must be a Uint8Array')
-      if (plaintext.length > maxPlaintextBytes) {
+      const parts: readonly Uint8Array[] = plaintext instanceof Uint8Array ? [plaintext] : plaintext
+      let length = 0
+      for (const part of parts) {
+        if (!(part instanceof Uint8Array)) throw invalid('a transport plaintext must be a Uint8Array')
+        length += part.length
+      }
+      if (length > maxPlaintextBytes) {
         throw new OckamError(
           'OCKAM_ERR_NOISE_MESSAGE_TOO_LARGE',
-          `a ${plaintext.length}-byte plaintext does not fit one frame (at most ${maxPlaintextBytes})`,
+          `a ${length}-byte plaintext does not fit one frame (at most ${maxPlaintextBytes})`,
           { hint: 'split the payload across frames', data: { limit: maxPlaintextBytes } },
         )
       }
       const n = next
       const frameInterval = Math.floor(n / rekeyInterval)
       const frameKey = frameInterval === interval ? key : noiseRekey(provider, suite, key)
-      const sealed = noiseEncrypt(provider, suite, frameKey, n, EMPTY, plaintext)
-      const frame = new Uint8Array(TRANSPORT_NONCE_BYTES + sealed.length)
-      const view = new DataView(frame.buffer)
+      // Sealed straight into the frame: the nonce goes into the headroom, nothing is copied after.
+      const frame = noiseEncryptParts(provider, suite, frameKey, n, EMPTY, parts, TRANSPORT_NONCE_BYTES)
+      const view = new DataView(frame.buffer, frame.byteOffset, TRANSPORT_NONCE_BYTES)
       view.setUint32(0, Math.floor(n / TWO_POW_32), false)
       view.setUint32(4, n >>> 0, false)
-      frame.set(sealed, TRANSPORT_NONCE_BYTES)
       if (frameKey !== key) {
         key.fill(0)
         key = frameKey

@@ -60,6 +60,21 @@ export interface CryptoProvider {
     ad: Uint8Array,
     plaintext: Uint8Array,
   ): Uint8Array
+  /**
+   * Optional fast path for bulk channel traffic: seals the concatenation of `parts` into one new
+   * buffer laid out as `headroom` unwritten bytes ‖ ciphertext ‖ 16-byte tag. The sealed bytes
+   * equal aeadSeal's of the concatenation; a caller that frames the result (a nonce in front)
+   * and holds its plaintext in pieces (routes, then a payload) copies nothing more. Measured:
+   * two 64 KiB allocations and copies fewer per channel frame.
+   */
+  aeadSealParts?(
+    algorithm: AeadAlgorithm,
+    key: Uint8Array,
+    nonce: Uint8Array,
+    ad: Uint8Array,
+    parts: readonly Uint8Array[],
+    headroom: number,
+  ): Uint8Array
   /** Throws OCKAM_ERR_CRYPTO_AEAD_FAILED when the tag does not verify. */
   aeadOpen(
     algorithm: AeadAlgorithm,

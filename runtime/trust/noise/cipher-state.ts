@@ -33,6 +33,30 @@ export function noiseEncrypt(
   return provider.aeadSeal(suite.aead, key, encodeNoiseNonce(suite, n), ad, plaintext)
 }
 
+/**
+ * ENCRYPT(k, n, ad, concatenation of `parts`) into `headroom` unwritten bytes ‖ ciphertext ‖ tag:
+ * the same bytes as noiseEncrypt, without concatenating the parts or copying the result into a
+ * framed buffer when the provider can seal in place (its optional aeadSealParts).
+ */
+export function noiseEncryptParts(
+  provider: CryptoProvider,
+  suite: NoiseSuite,
+  key: Uint8Array,
+  n: number,
+  ad: Uint8Array,
+  parts: readonly Uint8Array[],
+  headroom: number,
+): Uint8Array {
+  checkNonce(n)
+  const nonce = encodeNoiseNonce(suite, n)
+  if (provider.aeadSealParts !== undefined) return provider.aeadSealParts(suite.aead, key, nonce, ad, parts, headroom)
+  const plaintext = parts.length === 1 ? (parts[0] as Uint8Array) : Buffer.concat(parts)
+  const sealed = provider.aeadSeal(suite.aead, key, nonce, ad, plaintext)
+  const out = new Uint8Array(headroom + sealed.length)
+  out.set(sealed, headroom)
+  return out
+}
+
 /** DECRYPT(k, n, ad, ciphertext); a bad tag becomes OCKAM_ERR_NOISE_DECRYPT_FAILED. */
 export function noiseDecrypt(
   provider: CryptoProvider,
