@@ -78,6 +78,7 @@ test('a round trip through a channel over TCP: both sides know each other, the p
       channel: responder!.address.value,
       identifier: alice.identity.identifier,
       attributes: { role: 'analyst' },
+      member: true,
     },
   )
   assert.deepEqual(channel.handshakeHash, responder!.handshakeHash)
