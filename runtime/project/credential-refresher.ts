@@ -193,17 +193,19 @@ export function startCredentialRefresher(
         if (signal.aborted) break
         const failure = typed(error)
         counters.inc('project.credential.renew_failed')
-        update({ failures: state.failures + 1, lastError: failure })
+        update({ failures: state.failures + 1 })
         if (FINAL.has(failure.code)) {
+          update({ lastError: failure })
           host.log.error(
             { event: 'credential.renewal.stopped', code: failure.code, expires: state.expires },
             `stopped renewing the project credential: ${failure.oneLine()}`,
           )
           break
         }
-        update({ status: 'retrying' })
+        const level = state.status === 'retrying' && state.lastError?.code === failure.code ? 'debug' : 'warn'
+        update({ status: 'retrying', lastError: failure })
         const delay = backoff.next()
-        host.log.warn(
+        host.log[level](
           { event: 'credential.renewal.failed', code: failure.code, retryInMs: delay },
           `could not renew the project credential (${failure.message}); retrying in ${delay} ms`,
         )

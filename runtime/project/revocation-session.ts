@@ -167,6 +167,7 @@ export async function startRevocationSession(
         },
       })
       update({ status: 'subscribed', subscriptions: state.subscriptions + 1 })
+      counters.inc('project.revocations.subscribed')
       host.log.info(
         { event: 'revocation.subscribed', project: project.name, from: store.lastSeq() },
         `subscribed to the revocations of project ${project.name} from seq ${store.lastSeq()}`,
@@ -206,6 +207,7 @@ export async function startRevocationSession(
         const why = await connection(attempt)
         if (signal.aborted) break
         update({ status: 'down', lastError: why })
+        counters.inc('project.revocations.lost')
         host.log.warn(
           { event: 'revocation.session.down', code: why.code },
           `revocation subscription lost: ${why.message}`,
@@ -213,11 +215,13 @@ export async function startRevocationSession(
       } catch (error) {
         if (signal.aborted) break
         const failure = typed(error)
+        // The first failure in a row is a warning; the retries that follow are debug lines.
+        const level = state.status === 'down' && state.lastError?.code === failure.code ? 'debug' : 'warn'
         update({ status: 'down', lastError: failure })
         counters.inc('project.revocations.connect_failed')
-        host.log.warn(
+        host.log[level](
           { event: 'revocation.session.failed', code: failure.code },
-          `cannot reach the project for revocations: ${failure.message}`,
+          `cannot reach the project for revocations (the persisted ones stay refused): ${failure.message}`,
         )
       }
       await sleep(backoff.next(), signal).catch(() => {})
