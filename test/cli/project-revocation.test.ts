@@ -181,6 +181,13 @@ test('deleting a member closes its channels and portals on the outlet node at on
     `member delete: the inlet's client connection ended (${ending.how}) ${(ending.at - launched).toFixed(0)} ms after the command was run, ${(ending.at - deleted).toFixed(0)} ms after it returned (took ${(deleted - launched).toFixed(0)} ms); the bank node's status showed the channels closed ${closed.ms.toFixed(0)} ms after it returned (status polls included)`,
   )
 
+  // On the project node too: the deleted member's channels there (its inlet's route) are closed.
+  assert.equal(
+    fromAnalysis(await nodeStatus(project)).length,
+    0,
+    'no channel of the deleted member on the project node',
+  )
+
   const refused = async (why: string) => {
     failsWith(await runCli(direct, analysis.env), 'OCKAM_ERR_SECURE_CHANNEL_REFUSED_BY_PEER')
     assert.equal(fromAnalysis(await nodeStatus(bank)).length, 0, why)
