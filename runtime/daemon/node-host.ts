@@ -16,6 +16,7 @@ import { OckamError } from '../errors.js'
 import type { Logger } from '../log.js'
 import type { OckamNode } from '../node.js'
 import type { TaskPoolOptions } from '../pool/task-pool.js'
+import { type MemberServices, startMemberServices } from '../project/member-services.js'
 import { defaultResourceKinds } from '../resources/index.js'
 import { openChannelsOf, type RunningListener, startApiListener } from '../resources/kinds/secure-channel-listener.js'
 import { sendAlong } from '../resources/kinds/secure-channel-send.js'
@@ -75,6 +76,8 @@ export interface NodeStatusResult extends HelloResult {
   readonly api: { readonly identity: string; readonly identifier: string; readonly admits: readonly string[] } | null
   /** Every secure channel of the node (both roles, handshaking ones included). */
   readonly secureChannels: ReturnType<typeof openChannelsOf>
+  /** A member node's credential renewal and revocation session; null elsewhere. */
+  readonly project: ReturnType<MemberServices['status']> | null
 }
 
 /** Largest `message.send` text over the control socket (characters). */
@@ -146,6 +149,7 @@ export async function startNodeHost(options: NodeHostOptions): Promise<NodeHost>
   let resources: ResourceManager | undefined
   let api: RunningListener | undefined
   let projectHost: ProjectHost | undefined
+  let member: MemberServices | undefined
   let shutdownAsked = false
 
   const hello = (): HelloResult => ({
@@ -184,6 +188,7 @@ export async function startNodeHost(options: NodeHostOptions): Promise<NodeHost>
       resources: live.resources.list(),
       api: api === undefined ? null : { identity: api.identityName, identifier: api.identifier, admits: api.admits },
       secureChannels: openChannelsOf({ node: live.node }),
+      project: member?.status() ?? null,
     }
   }
 
@@ -227,6 +232,9 @@ export async function startNodeHost(options: NodeHostOptions): Promise<NodeHost>
         // One listener per address: the old one goes first (its channels close; peers reconnect).
         await api?.stop()
         api = undefined
+        await member?.stop()
+        member = undefined
+        if (projectHost === undefined) member = await startMemberServices({ node: live.node, store, log })
         api = await startApi(live.node)
         return { reloaded: true }
       },
@@ -247,6 +255,7 @@ export async function startNodeHost(options: NodeHostOptions): Promise<NodeHost>
 
   const stopAll = async () => {
     await resources?.stopAll()
+    await member?.stop()
     await projectHost?.stop()
     await node?.stop()
     removePidFile(files, process.pid)
@@ -267,6 +276,8 @@ export async function startNodeHost(options: NodeHostOptions): Promise<NodeHost>
     projectHost = await startProjectHost({ node, store, log }, name)
     // Every node runs the api listener (DESIGN §5), before its resources: restored channels may loop back to it.
     setNodeIdentity(node, projectHost?.project.authorityIdentityName ?? record.settings.identity)
+    // Credential renewal and revocations (first: the persisted revocations are refused before anyone is admitted).
+    if (projectHost === undefined) member = await startMemberServices({ node, store, log })
     api = await startApi(node)
     resources = new ResourceManager({
       nodeName: name,

@@ -10,6 +10,7 @@ import { type AuthorityService, createAuthorityService } from '../authority/auth
 import type { Project } from '../authority/types.js'
 import type { Logger } from '../log.js'
 import type { OckamNode } from '../node.js'
+import { enforceAuthorityRevocations, revokedIdentities } from '../project/revoked-identities.js'
 import { nodeTrust } from '../resources/kinds/secure-channel-trust.js'
 import type { StateStore } from '../state/store.js'
 
@@ -40,6 +41,14 @@ export async function startProjectHost(
     await workers.stop()
     throw error
   }
+  // A deleted member's channels here close at once, and with them its relay registrations.
+  const revoked = revokedIdentities(host.node)
+  const unwatch = revoked.onRevoked((identifier) => {
+    for (const registration of relay.registrations()) {
+      if (registration.identifier === identifier) void relay.drop(registration.name)
+    }
+  })
+  const unenforce = enforceAuthorityRevocations(host.node, service)
   let stopping: Promise<void> | undefined
   host.log.info({ event: 'project.host', project: project.name, authority: project.authority }, 'project host ready')
   return {
@@ -47,6 +56,8 @@ export async function startProjectHost(
     service,
     stop() {
       stopping ??= (async () => {
+        unenforce()
+        unwatch()
         await relay.stop().catch(() => {})
         await workers.stop().catch(() => {})
       })()

@@ -72,6 +72,16 @@ function fitPage(values: readonly CborValue[]): CborValue[] {
 
 export interface HandlerOptions {
   readonly log?: Logger
+  /**
+   * Lifetime of the credentials the enrollment and credentials services issue, in seconds;
+   * default the project's setting. For tests that watch renewal in seconds (a project's own
+   * setting is at least MIN_MEMBER_CREDENTIAL_TTL_SECONDS).
+   */
+  readonly credentialTtlSeconds?: number
+}
+
+function ttl(options: HandlerOptions): { ttlSeconds?: number } {
+  return options.credentialTtlSeconds === undefined ? {} : { ttlSeconds: options.credentialTtlSeconds }
 }
 
 /** `enrollment`: redeem a ticket, become a member, receive a credential. */
@@ -90,7 +100,7 @@ export function createEnrollmentHandler(service: AuthorityService, options: Hand
       }
       service.redeemTicket(request.code, { identifier: peer, history: request.history })
       // A failure from here on leaves a member without a credential; it asks the credentials service.
-      const issued = await service.issueMemberCredential(peer)
+      const issued = await service.issueMemberCredential(peer, ttl(options))
       return enrollmentResultValue({ member: issued.member, credential: issued.presentation })
     })
 }
@@ -101,10 +111,10 @@ export function createCredentialsHandler(service: AuthorityService, options: Han
     respond(options.log, 'credentials', async () => {
       const peer = channelPeer(ingress)
       const request = decodeCredentialRequest(payload)
-      const issued = await service.issueMemberCredential(
-        peer,
-        request.history === undefined ? {} : { history: request.history },
-      )
+      const issued = await service.issueMemberCredential(peer, {
+        ...ttl(options),
+        ...(request.history === undefined ? {} : { history: request.history }),
+      })
       return issued.presentation
     })
 }

@@ -49,7 +49,10 @@ export async function startAuthorityWorkers(
   service: AuthorityService,
   options: StartAuthorityWorkersOptions = {},
 ): Promise<AuthorityWorkers> {
-  const handlerOptions = options.log === undefined ? {} : { log: options.log }
+  const handlerOptions = {
+    ...(options.log === undefined ? {} : { log: options.log }),
+    ...(options.credentialTtlSeconds === undefined ? {} : { credentialTtlSeconds: options.credentialTtlSeconds }),
+  }
   const revocations = revocationsWorker(service, options)
   const workers: Array<[string, Worker]> = [
     [ENROLLMENT_ADDRESS, authorityWorker(createEnrollmentHandler(service, handlerOptions), 'authority.enrollment')],

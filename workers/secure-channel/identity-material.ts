@@ -37,6 +37,12 @@ export interface SecureChannelIdentity {
   readonly trustedAuthorities: readonly VerifiedIdentity[]
   /** Where verified peer histories are kept: a rollback or fork is refused. */
   readonly identityStore: IdentityStore
+  /**
+   * Identifiers a trusted authority revoked: refused as peers whatever the trust policy says,
+   * asked at each handshake (before the policy) and when a refresh or expiry re-checks an open
+   * channel. Absent: nobody is revoked.
+   */
+  readonly revoked?: (identifier: string) => boolean
 }
 
 export interface CreateSecureChannelIdentityOptions {
@@ -98,6 +104,7 @@ export function checkIdentityMaterial(material: SecureChannelIdentity): void {
   if (!(material.staticKeyAttestation instanceof Uint8Array)) throw fail('staticKeyAttestation is not bytes')
   if (typeof material.credentials !== 'function') throw fail('credentials is not a function')
   if (!Array.isArray(material.trustedAuthorities)) throw fail('trustedAuthorities is not an array')
+  if (material.revoked !== undefined && typeof material.revoked !== 'function') throw fail('revoked is not a function')
   const attested = decodePurposeKeyAttestation(material.staticKeyAttestation).fields
   if (attested.purpose !== 'secure-channel' || attested.subject !== material.identity.identifier) {
     throw fail('the attestation is not a secure-channel key attestation of this identity')

@@ -4,6 +4,8 @@
  * verification of what the peer presents on the node's pool, bulk AEAD inline.
  */
 
+import { OckamError } from '../../runtime/errors.js'
+import { refuseChannelsOf } from './registry.js'
 import { sessionsOf } from './session.js'
 import type { SecureChannelHost, SecureChannelInfo } from './types.js'
 
@@ -42,4 +44,16 @@ export type {
 /** The channels of a node (both roles, handshaking ones included), for `secure-channel list`. */
 export function listSecureChannels(host: SecureChannelHost): SecureChannelInfo[] {
   return sessionsOf(host.router)
+}
+
+/**
+ * Closes every channel of a node whose peer is `identifier` (both roles, handshaking ones too),
+ * each with a sealed close (reason `refused`) when it is open; returns how many. The caller
+ * (revocation) also makes the identity material refuse the peer, so it cannot come back.
+ */
+export function closeSecureChannelsOf(host: SecureChannelHost, identifier: string, why = 'revoked'): number {
+  const error = new OckamError('OCKAM_ERR_SECURE_CHANNEL_PEER_REFUSED', `${identifier} is refused: ${why}`, {
+    hint: 'its channels were closed on purpose; it cannot reconnect while it stays refused',
+  })
+  return refuseChannelsOf(host.router, identifier, error)
 }

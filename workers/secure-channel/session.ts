@@ -32,6 +32,7 @@ import type { CryptoProvider } from '../../runtime/trust/crypto/provider.js'
 import type { VerifiedIdentity } from '../../runtime/trust/identity/types.js'
 import { secureChannelPrologue } from '../../runtime/trust/noise/prologue.js'
 import type { NoiseSuite } from '../../runtime/trust/noise/suite.js'
+import type { PolicyDecision } from '../../runtime/trust/policy/evaluate.js'
 import type { VaultHandshakeKeys } from '../../runtime/trust/vault/types.js'
 import { SECURE_CHANNEL_WIRE_VERSION } from './constants.js'
 import { CredentialRefresh } from './credential-refresh.js'
@@ -427,7 +428,11 @@ export class SecureChannelSession {
     )
   }
 
-  #decide(phase: 'identity' | 'complete') {
+  #decide(phase: 'identity' | 'complete'): PolicyDecision {
+    const identifier = this.#peer!.identifier
+    if (this.#options.identity.revoked?.(identifier) === true) {
+      return { allowed: false, reason: `${identifier} was revoked by a trusted authority` }
+    }
     const credentials = this.#peerCredentials!
     return decideTrust(
       this.#options.trust,
@@ -634,6 +639,17 @@ export class SecureChannelSession {
     if (!decision.allowed) {
       this.close(reason, { by: 'local', notify: true, error: this.#refusal(decision.reason) })
     }
+  }
+
+  /**
+   * Closes this channel (with a sealed close, reason `refused`) if its peer, known or still
+   * handshaking, is `identifier`. For revocation: the handshake check refuses the later ones.
+   */
+  refusePeer(identifier: string, error: OckamError): boolean {
+    if (this.#isClosed() || this.#peer?.identifier !== identifier) return false
+    if (this.#phase === 'open') void this.close('refused', { by: 'local', notify: true, error })
+    else this.#fail(error)
+    return true
   }
 
   /** Sends this side's credentials again (automatic at half-life, or on demand). */

@@ -7,11 +7,14 @@
  * 3. a policy stored for this resource or its type (`policy set`);
  * 4. the default: an identity of this state folder, or — when the folder is in a project — a
  *    member (a valid credential from its authority, which the channel verified).
+ * Before all of these, an identity the project's authority revoked is refused.
  */
 
 import { OckamError } from '../../errors.js'
 import type { Message } from '../../message.js'
+import type { OckamNode } from '../../node.js'
 import { projectMembership } from '../../project/membership.js'
+import { revokedIdentities } from '../../project/revoked-identities.js'
 import type { StateStore } from '../../state/store.js'
 import { stateFolderIdentifiers } from '../../trust/channel-identity.js'
 import type { IdentitiesService } from '../../trust/identities/identities.js'
@@ -49,7 +52,7 @@ export function checkAllow(text: unknown, what: string): string | undefined {
 }
 
 export function portalAccess(
-  host: { readonly store: StateStore },
+  host: { readonly node: OckamNode; readonly store: StateStore },
   identities: IdentitiesService,
   resource: { readonly name: string; readonly type: PolicyResourceType },
   spec: PortalAccessSpec,
@@ -60,6 +63,7 @@ export function portalAccess(
   const policy: Policy | undefined = spec.allow !== undefined ? parsePolicy(spec.allow) : stored?.policy
   const own = new Set(stateFolderIdentifiers(identities))
   const inProject = projectMembership(host.store, identities) !== undefined
+  const revoked = revokedIdentities(host.node)
   const describe =
     authorized !== undefined
       ? `identifiers ${[...authorized].join(', ')}${policy === undefined ? '' : ' and the policy'}`
@@ -74,6 +78,8 @@ export function portalAccess(
       const ingress = message.local.ingress
       if (ingress.kind === 'local') return true
       if (ingress.kind !== 'channel') return false
+      // Whatever else admits it, an identity the project revoked is refused (DESIGN §6).
+      if (revoked.has(ingress.identifier)) return false
       if (authorized !== undefined && !authorized.has(ingress.identifier)) return false
       if (policy !== undefined) {
         return evaluatePolicy(policy, {

@@ -16,6 +16,7 @@ import {
 import { OckamError } from '../../errors.js'
 import type { OckamNode } from '../../node.js'
 import { heldCredentials, projectMembership } from '../../project/membership.js'
+import { revokedIdentities } from '../../project/revoked-identities.js'
 import type { StateStore } from '../../state/store.js'
 import {
   type NamedChannelIdentity,
@@ -30,8 +31,11 @@ import type { Vault } from '../../trust/vault/types.js'
 export interface NodeTrust {
   readonly identities: IdentitiesService
   readonly vault: Vault
-  /** Channel identity material of `name`, else the node's identity, else the default identity (created if none). */
-  material(name?: string): Promise<NamedChannelIdentity>
+  /**
+   * Channel identity material of `name`, else the node's identity, else the default identity
+   * (created if none). Its `revoked` refuses the identities the project's authority revoked.
+   */
+  material(name?: string): Promise<NamedChannelIdentity & { revoked(identifier: string): boolean }>
 }
 
 const opened = new WeakMap<OckamNode, Promise<NodeTrust>>()
@@ -56,6 +60,7 @@ export function nodeTrust(host: NodeTrustHost, mode: VaultMode = 'thread'): Prom
       const vault = await createVault({ mode, stateDir: host.store.dir })
       host.node.onStopping(() => vault.close())
       const identities = createIdentitiesService({ db: host.store.db, vault })
+      const revoked = revokedIdentities(host.node)
       return {
         identities,
         vault,
@@ -78,7 +83,7 @@ export function nodeTrust(host: NodeTrustHost, mode: VaultMode = 'thread'): Prom
                 }),
           })
           subject = material.identity.identifier
-          return material
+          return { ...material, revoked: (identifier: string) => revoked.has(identifier) }
         },
       }
     })()

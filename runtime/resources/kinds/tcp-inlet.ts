@@ -11,6 +11,7 @@ import { formatHostPort, parseHostPort } from '../../../transports/tcp/host-port
 import { startTcpInlet } from '../../../workers/portal/index.js'
 import { startRouteSession } from '../../../workers/portal/route-session.js'
 import { OckamError } from '../../errors.js'
+import { revokedIdentities } from '../../project/revoked-identities.js'
 import type { ResourceHandle, ResourceKind } from '../types.js'
 import { checkInletTarget, openInletRoute } from './inlet-route.js'
 import { checkAllow, portalAccess } from './portal-access.js'
@@ -119,6 +120,7 @@ export function tcpInletKind(): ResourceKind<TcpInletSpec> {
         throw error
       }
       const started = inlet
+      const unwatch = revokedIdentities(host.node).onRevoked(() => started.recheck())
       // Report how the route is at the end of its first attempt (`create` shows it); never fail on it.
       await new Promise<void>((resolve) => {
         if (session.state.status !== 'connecting') return resolve()
@@ -149,6 +151,7 @@ export function tcpInletKind(): ResourceKind<TcpInletSpec> {
         },
         counters: () => ({ ...portalCounters(started.stats()), routeUps: session.state.ups }),
         async stop() {
+          unwatch()
           await started.stop()
           await session.stop()
         },

@@ -8,6 +8,7 @@
 import { formatHostPort, parseHostPort } from '../../../transports/tcp/host-port.js'
 import { DEFAULT_OUTLET_ADDRESS, startTcpOutlet } from '../../../workers/portal/index.js'
 import { OckamError } from '../../errors.js'
+import { revokedIdentities } from '../../project/revoked-identities.js'
 import type { ResourceHandle, ResourceKind } from '../types.js'
 import { checkAllow, portalAccess } from './portal-access.js'
 import { hostPortOrPort, portalCounters } from './portal-counters.js'
@@ -73,11 +74,16 @@ export function tcpOutletKind(): ResourceKind<TcpOutletSpec> {
         address: spec.from,
         allow: (message) => access.allows(message),
       })
+      // A revoked peer's portals are reset while its channel is still open, so the reset reaches it.
+      const unwatch = revokedIdentities(host.node).onRevoked(() => outlet.recheck())
       return {
         spec,
         summary: () => ({ address: spec.from, to: spec.to, admits: access.describe }),
         counters: () => portalCounters(outlet.stats()),
-        stop: () => outlet.stop(),
+        stop: () => {
+          unwatch()
+          return outlet.stop()
+        },
       }
     },
   }
