@@ -80,6 +80,9 @@ export interface NodeStatusResult extends HelloResult {
   readonly project: ReturnType<MemberServices['status']> | null
 }
 
+/** After this long, a step of stopping the node is logged as slow (ms). */
+const DEFAULT_STOP_STEP_WARN_MS = 5_000
+
 /** Largest `message.send` text over the control socket (characters). */
 const MAX_CONTROL_MESSAGE_TEXT = 64 * 1024
 /** Longest `message.send` wait (ms). */
@@ -254,10 +257,22 @@ export async function startNodeHost(options: NodeHostOptions): Promise<NodeHost>
     )
 
   const stopAll = async () => {
-    await resources?.stopAll()
-    await member?.stop()
-    await projectHost?.stop()
-    await node?.stop()
+    // A step that hangs is named in the log (progress on a long wait) instead of a silent stall.
+    const step = async (what: string, run: () => Promise<void> | undefined) => {
+      const slow = setTimeout(
+        () => log.warn({ event: 'node.stop.slow', step: what }, `node ${name}: stopping ${what} takes long`),
+        DEFAULT_STOP_STEP_WARN_MS,
+      )
+      try {
+        await run()
+      } finally {
+        clearTimeout(slow)
+      }
+    }
+    await step('resources', () => resources?.stopAll())
+    await step('member services', () => member?.stop())
+    await step('project services', () => projectHost?.stop())
+    await step('the node', () => node?.stop())
     removePidFile(files, process.pid)
     await control.stop()
   }

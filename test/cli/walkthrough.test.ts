@@ -7,7 +7,7 @@
  * PostgreSQL must be installed (.ci/run does): without it the second test fails loudly.
  */
 import assert from 'node:assert/strict'
-import { spawn } from 'node:child_process'
+import { execFileSync, spawn } from 'node:child_process'
 import { createHash, randomBytes } from 'node:crypto'
 import { once } from 'node:events'
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
@@ -181,7 +181,8 @@ test('npm start runs the full demo from ockam.config.ts and the one command it p
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true,
   })
-  const closed = once(child, 'close')
+  // 'exit', not 'close': a pipe can outlive the process (its end held elsewhere) and keep 'close' away.
+  const closed = once(child, 'exit')
   t.after(async () => {
     if (child.exitCode === null && child.signalCode === null && child.pid !== undefined) {
       process.kill(-child.pid, 'SIGTERM')
@@ -205,17 +206,35 @@ test('npm start runs the full demo from ockam.config.ts and the one command it p
   child.stdout.resume()
   assert.ok(tryIt !== undefined, `no try-it command in:\n${output.join('\n')}\n${stderr}`)
   t.diagnostic(`npm start: topology up in ${(performance.now() - started).toFixed(0)} ms; try it: ${tryIt}`)
-  const run = spawn('bash', ['-c', tryIt], { stdio: ['ignore', 'pipe', 'pipe'] })
+  const run = spawn('bash', ['-c', tryIt], { stdio: ['ignore', 'pipe', 'pipe'], timeout: 30_000 })
   let answer = ''
+  let runErr = ''
   run.stdout.on('data', (chunk: Buffer) => {
     answer += chunk.toString()
   })
-  const [code] = (await once(run, 'close')) as [number | null]
-  assert.equal(code, 0)
+  run.stderr.on('data', (chunk: Buffer) => {
+    runErr += chunk.toString()
+  })
+  const [code, signal] = (await once(run, 'close')) as [number | null, string | null]
+  assert.equal(code, 0, `${tryIt} ended with ${code ?? signal}: ${runErr}\nnpm start said: ${stderr}`)
   assert.equal(answer, `${DEMO_GREETING}\n`)
   // Ctrl-C, as in a terminal: the whole group gets SIGINT; the topology stops and frees its ports.
   if (child.pid !== undefined) process.kill(-child.pid, 'SIGINT')
-  await closed
+  const stopped = await Promise.race([
+    closed.then(() => true),
+    new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 30_000).unref()),
+  ])
+  if (!stopped) {
+    let group = ''
+    try {
+      group = execFileSync('ps', ['-o', 'pid,stat,etime,cmd', '-g', String(child.pid)]).toString()
+    } catch {
+      group = '(no process left in the group)'
+    }
+    assert.fail(
+      `npm start did not stop within 30 s of Ctrl-C (exitCode ${child.exitCode}, signal ${child.signalCode}); processes:\n${group}\nit said: ${stderr}`,
+    )
+  }
   const refused = await new Promise<string>((resolve) => {
     const socket = connect({ host: '127.0.0.1', port: 4002 })
     socket.once('connect', () => {
