@@ -28,6 +28,8 @@ export interface ProjectChannel {
 }
 
 export interface WithProjectChannelOptions {
+  /** The identity of this folder that opens the channel; default the default identity. */
+  readonly identity?: string
   /** Whom to dial and trust; default the project of the state folder. */
   readonly target?: (channel: Omit<ProjectChannel, 'to' | 'ctx'>) => { address: string; authority: string }
 }
@@ -43,7 +45,7 @@ export async function withProjectChannel<T>(
   try {
     await node.start()
     const trust = await nodeTrust({ node, store }, 'inline')
-    const material = await trust.material()
+    const material = await trust.material(options.identity)
     const base = { store, material, identities: trust.identities }
     const { address, authority } = options.target?.(base) ?? toTarget(requireProject(store, trust.identities))
     const opened = await openSecureRoute(node, projectApiSegments(address), {

@@ -6,6 +6,7 @@
 import { z } from 'zod'
 import { parseHostPort } from '../../transports/tcp/host-port.js'
 import { isOckamError } from '../errors.js'
+import { parseCredentialTtl } from '../project/hosted-project.js'
 import { IDENTITY_NAME_PATTERN, MAX_IDENTITY_NAME_LENGTH } from '../trust/identities/constants.js'
 import { parsePolicy } from '../trust/policy/index.js'
 import { MAX_RESOURCE_NAME_LENGTH, POLICY_RESOURCE_TYPES, RESOURCE_NAME_PATTERN } from '../trust/stored-policies.js'
@@ -61,6 +62,15 @@ export const poolSchema = z
   })
   .strict()
 
+/** A duration such as `15m`, checked against the authority's bounds at validation time. */
+const durationText = z.string().superRefine((value, ctx) => {
+  try {
+    parseCredentialTtl(value)
+  } catch (error) {
+    ctx.addIssue({ code: z.ZodIssueCode.custom, message: isOckamError(error) ? error.message : String(error) })
+  }
+})
+
 const relayName = z.string().regex(/^[a-z0-9-]{1,63}$/, 'relay names are 1-63 characters of a-z, 0-9 and -')
 
 /** `[HOST:]PORT`: a bare port means 127.0.0.1 (as in the CLI). */
@@ -114,11 +124,24 @@ export const nodeSchema = z
       )
       .optional(),
     /**
-     * In a folder that hosts the project: make the node's identity a member with these
-     * attributes (and `relay`, the relay name it may register) and give it a credential —
-     * what `enroll` does from another folder, without a ticket.
+     * Membership of the node's identity. `{ ticket }`: redeem a ticket (text or file), as
+     * `ockam-runtime enroll` does; skipped once this identity is a member. `{ attributes, relay }`:
+     * in a folder that hosts the project, make it a member directly (no ticket needed).
      */
-    enroll: z.object({ attributes: attributes.optional(), relay: relayName.optional() }).strict().optional(),
+    enroll: z
+      .union([
+        z.object({ attributes: attributes.optional(), relay: relayName.optional() }).strict(),
+        /** From another state folder: a ticket's text (e.g. process.env.BANK_TICKET) or a file holding it. */
+        z
+          .object({
+            ticket: z
+              .string()
+              .min(1)
+              .max(16 * 1024),
+          })
+          .strict(),
+      ])
+      .optional(),
     /** TCP outlets by service address: `{ outlet: { to: '127.0.0.1:5432' } }`. */
     outlets: z.record(serviceAddress, outletSchema).optional(),
     /** TCP inlets by name: `{ db: { from: '127.0.0.1:15432', to: 'postgres' } }`. */
@@ -152,6 +175,8 @@ export const configSchema = z
         listen: hostPort,
         /** What tickets carry; default `listen`. */
         advertise: hostPort.optional(),
+        /** Lifetime of member credentials, refreshed at half-life: `15m` (default), `1h`… (at least 1m). */
+        credentialTtl: durationText.optional(),
       })
       .strict()
       .optional(),

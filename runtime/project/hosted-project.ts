@@ -9,8 +9,10 @@
 import { createServer } from 'node:net'
 import { parseHostPort } from '../../transports/tcp/host-port.js'
 import { createAuthorityService } from '../authority/authority.js'
+import { MAX_MEMBER_CREDENTIAL_TTL_SECONDS, MIN_MEMBER_CREDENTIAL_TTL_SECONDS } from '../authority/constants.js'
 import type { Project } from '../authority/types.js'
 import { createNodeRepository } from '../daemon/node-repository.js'
+import { parseDuration } from '../duration.js'
 import { OckamError } from '../errors.js'
 import type { HeldCredentialRepository } from '../state/held-credential-repository.js'
 import type { StateStore } from '../state/store.js'
@@ -28,6 +30,16 @@ export interface HostedProjectRequest {
   readonly listen: string
   /** What tickets carry; default `listen`. */
   readonly advertise?: string | undefined
+  /** Lifetime of member credentials; default DEFAULT_MEMBER_CREDENTIAL_TTL_SECONDS (15 min). */
+  readonly credentialTtlSeconds?: number | undefined
+}
+
+/** `--credential-ttl` / `project.credentialTtl`: a duration within the authority's bounds. */
+export function parseCredentialTtl(text: string): number {
+  return parseDuration(text, {
+    minSeconds: MIN_MEMBER_CREDENTIAL_TTL_SECONDS,
+    maxSeconds: MAX_MEMBER_CREDENTIAL_TTL_SECONDS,
+  })
 }
 
 /** Binds and releases HOST:PORT, so a taken port is refused before anything is written. */
@@ -89,6 +101,7 @@ export async function createHostedProject(session: HostingSession, request: Host
     advertisedAddress: request.advertise ?? request.listen,
     admin: admin.identifier,
     adminHistory: admin.identity.history,
+    ...(request.credentialTtlSeconds === undefined ? {} : { credentialTtlSeconds: request.credentialTtlSeconds }),
   })
 }
 

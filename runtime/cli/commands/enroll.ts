@@ -23,11 +23,29 @@ import { readTextInput } from '../trust-session.js'
 
 const TICKET_PREFIX = 'ockam-ticket-v1:'
 
-export async function enrollAction(
-  ticketArgument: string,
-  options: { projectIdentity?: string },
-  out: Output,
-): Promise<void> {
+export interface EnrollOptions {
+  /** Refuse unless the ticket names this project identity. */
+  readonly projectIdentity?: string | undefined
+  /** The identity of this folder that becomes the member; default the default identity. */
+  readonly identity?: string | undefined
+  /**
+   * Whether a folder already enrolled in the ticket's project may enroll another of its
+   * identities (a config declaring several nodes of one folder); the CLI refuses a second enroll.
+   */
+  readonly sameProject?: boolean
+}
+
+export interface EnrollResult {
+  readonly project: string
+  readonly address: string
+  readonly fingerprint: string
+  readonly member: string
+  readonly attributes: Readonly<Record<string, string>>
+  readonly credentialExpires: number
+}
+
+/** Redeems a ticket (its text, or a file holding it) and stores the project and the credential. */
+export async function enrollWithTicket(ticketArgument: string, options: EnrollOptions = {}): Promise<EnrollResult> {
   if (options.projectIdentity !== undefined && !isIdentifier(options.projectIdentity)) {
     throw new OckamError('OCKAM_ERR_CLI_USAGE', '--project-identity must be an identifier (I + 64 hex digits)')
   }
@@ -46,7 +64,7 @@ export async function enrollAction(
   }
   // Refused before the ticket's code is sent anywhere.
   const enrolled = enrolledProject(resolveStateDir(process.env))
-  if (enrolled !== undefined) {
+  if (enrolled !== undefined && !(options.sameProject === true && enrolled.authority === authority.identifier)) {
     throw new OckamError(
       'OCKAM_ERR_PROJECT_ALREADY_ENROLLED',
       `this state folder is already a member of project ${enrolled.name}`,
@@ -97,25 +115,35 @@ export async function enrollAction(
       return { member: answer.member, expires: credential.expires }
     },
     // Before anything is stored, the channel admits only the authority the ticket names.
-    { target: () => ({ address: ticket.address, authority: authority.identifier }) },
+    {
+      target: () => ({ address: ticket.address, authority: authority.identifier }),
+      ...(options.identity === undefined ? {} : { identity: options.identity }),
+    },
   )
+  return {
+    project: ticket.projectName,
+    address: ticket.address,
+    fingerprint: authority.identifier,
+    member: result.member.identifier,
+    attributes: result.member.attributes,
+    credentialExpires: result.expires,
+  }
+}
+
+export async function enrollAction(
+  ticketArgument: string,
+  options: { projectIdentity?: string },
+  out: Output,
+): Promise<void> {
+  const result = await enrollWithTicket(ticketArgument, options)
   const nodes = await tellRunningNodes('project.changed')
   for (const node of nodes.failed) out.progress(`node ${node} did not take the membership: restart it`)
-  out.data(
-    {
-      project: ticket.projectName,
-      address: ticket.address,
-      fingerprint: authority.identifier,
-      member: result.member.identifier,
-      attributes: result.member.attributes,
-      credentialExpires: result.expires,
-    },
-    () =>
-      [
-        `enrolled in project ${ticket.projectName} at ${ticket.address}`,
-        `project fingerprint ${authority.identifier}`,
-        `member ${result.member.identifier}`,
-      ].join('\n'),
+  out.data(result, () =>
+    [
+      `enrolled in project ${result.project} at ${result.address}`,
+      `project fingerprint ${result.fingerprint}`,
+      `member ${result.member}`,
+    ].join('\n'),
   )
 }
 

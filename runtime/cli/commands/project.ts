@@ -5,7 +5,7 @@ import { checkAdvertisedAddress, checkProjectName } from '../../authority/index.
 import { NodeManager } from '../../daemon/node-manager.js'
 import { parseDuration } from '../../duration.js'
 import { OckamError } from '../../errors.js'
-import { createHostedProject } from '../../project/hosted-project.js'
+import { createHostedProject, parseCredentialTtl } from '../../project/hosted-project.js'
 import { table } from '../format/table.js'
 import type { Output } from '../output.js'
 import { PROJECT_REQUEST_TIMEOUT_MS, withProjectChannel } from '../project-access.js'
@@ -40,13 +40,16 @@ export function registerProjectCommands(program: Command, output: () => Output):
     .argument('<name>', 'project name (a-z, 0-9, -)')
     .option('--listen <host:port>', 'where the project node listens', DEFAULT_PROJECT_LISTEN)
     .option('--advertise <host:port>', 'the address tickets carry (default: the listen address)')
+    .option('--credential-ttl <duration>', 'lifetime of member credentials, refreshed at half-life (default 15m)')
     .description('make this state folder the project host: a background node running the authority')
-    .action(async (name: string, options: { listen: string; advertise?: string }) => {
+    .action(async (name: string, options: { listen: string; advertise?: string; credentialTtl?: string }) => {
       checkProjectName(name)
       const advertised = options.advertise ?? options.listen
       checkAdvertisedAddress(advertised)
+      const credentialTtlSeconds =
+        options.credentialTtl === undefined ? undefined : parseCredentialTtl(options.credentialTtl)
       const created = await withTrustSession((session) =>
-        createHostedProject(session, { name, listen: options.listen, advertise: advertised }),
+        createHostedProject(session, { name, listen: options.listen, advertise: advertised, credentialTtlSeconds }),
       )
       const manager = NodeManager.open()
       try {

@@ -23,7 +23,8 @@ import { ERROR_CODES, OckamError, type OckamErrorCode } from '../../errors.js'
 import { createLogger } from '../../log.js'
 import { formatMultiaddr, parseMultiaddr, parseRouteArgument } from '../../multiaddr.js'
 import type { OckamNode } from '../../node.js'
-import { createHostedProject, enrollLocalIdentity } from '../../project/hosted-project.js'
+import { enrolledProject } from '../../project/enrolled.js'
+import { createHostedProject, enrollLocalIdentity, parseCredentialTtl } from '../../project/hosted-project.js'
 import { defaultResourceKinds } from '../../resources/index.js'
 import { RELAY_KIND } from '../../resources/kinds/relay.js'
 import { TCP_INLET_KIND } from '../../resources/kinds/tcp-inlet.js'
@@ -37,6 +38,7 @@ import { createPolicyStore } from '../../trust/stored-policies.js'
 import type { Output } from '../output.js'
 import { runUntilSignal } from '../run-until-signal.js'
 import { withTrustSession } from '../trust-session.js'
+import { enrollWithTicket } from './enroll.js'
 
 interface StartOptions {
   config: string
@@ -55,7 +57,11 @@ function desiredNodes(config: ValidConfig, only: string | undefined, managedBy: 
     })
   }
   for (const [name, node] of Object.entries(config.nodes)) {
-    if (node.enroll !== undefined && (node.identity === undefined || project === undefined)) {
+    if (
+      node.enroll !== undefined &&
+      !('ticket' in node.enroll) &&
+      (node.identity === undefined || project === undefined)
+    ) {
       throw new OckamError(
         'OCKAM_ERR_CONFIG_INVALID',
         `nodes.${name}.enroll: ${project === undefined ? 'the config declares no project' : `needs nodes.${name}.identity`}`,
@@ -189,7 +195,11 @@ async function createDeclaredProject(config: ValidConfig, session: Session, out:
   if (declared === undefined) return
   const hosted = createAuthorityService({ db: session.store.db, identities: session.identities }).findProject()
   if (hosted === undefined) {
-    const created = await createHostedProject(session, declared)
+    const created = await createHostedProject(session, {
+      ...declared,
+      credentialTtlSeconds:
+        declared.credentialTtl === undefined ? undefined : parseCredentialTtl(declared.credentialTtl),
+    })
     out.progress(`✔ project ${created.name} created (authority ${created.authority})`)
   } else if (hosted.name !== declared.name) {
     throw new OckamError(
@@ -210,9 +220,23 @@ async function enrollDeclaredMembers(
   out: Output,
 ): Promise<void> {
   const declared = config.project
+  for (const [name, node] of Object.entries(config.nodes)) {
+    const enroll = node.enroll
+    if (enroll === undefined || !('ticket' in enroll) || !nodeNames.includes(name)) continue
+    const identity =
+      node.identity === undefined ? session.identities.getDefault() : session.identities.get(node.identity)
+    const enrolled = enrolledProject(session.store.dir)
+    if (enrolled !== undefined && session.heldCredentials.get(identity.identifier, enrolled.authority) !== undefined) {
+      out.progress(`✔ ${identity.name} is a member of project ${enrolled.name}`)
+      continue
+    }
+    const result = await enrollWithTicket(enroll.ticket, { identity: identity.name, sameProject: true })
+    out.progress(`✔ ${identity.name} enrolled in project ${result.project} (fingerprint ${result.fingerprint})`)
+  }
   if (declared === undefined) return
   for (const [name, node] of Object.entries(config.nodes)) {
-    if (node.enroll === undefined || node.identity === undefined || !nodeNames.includes(name)) continue
+    if (node.enroll === undefined || 'ticket' in node.enroll || node.identity === undefined) continue
+    if (!nodeNames.includes(name)) continue
     const attributes = {
       ...node.enroll.attributes,
       ...(node.enroll.relay === undefined ? {} : { relay: node.enroll.relay }),
