@@ -125,6 +125,18 @@ test('relay names: only a member with the relay attribute registers it, nobody t
   failsWith(await runCli(['relay', 'create', 'postgres'], stranger.env), 'OCKAM_ERR_AUTHORITY_ACCESS_DENIED')
   assert.equal(await relayStatus(owner), 'up', 'the refused attempts left the owner registered')
 
+  // Through the relay a message reaches only the owner node's secure-channel listener (DESIGN
+  // §12): its echo answers inside an end-to-end channel, and is refused when addressed straight.
+  const via = `/ip4/127.0.0.1/tcp/${project.port}/secure/api/service/forward_to_postgres`
+  assert.equal(await ok(['message', 'send', 'hi', '--to', `${via}/secure/api/service/echo`], plain.env), 'hi\n')
+  const refusedBefore = (await nodeStatus(owner)).counters['relay.receiver.refused'] ?? 0
+  const straight = await runCli(
+    ['message', 'send', 'hi', '--to', `${via}/service/echo`, '--timeout', '2000'],
+    plain.env,
+  )
+  failsWith(straight, 'OCKAM_ERR_TIMEOUT')
+  assert.equal((await nodeStatus(owner)).counters['relay.receiver.refused'], refusedBefore + 1)
+
   await ok(['node', 'stop', 'demo'], project.env)
   await poll('the relay to notice the project is gone', async () =>
     (await relayStatus(owner)) === 'up' ? undefined : true,
