@@ -6,7 +6,7 @@
  * last, so `node stop` can still confirm the pid while the node drains.
  */
 
-import { trustAnyone } from '../../workers/secure-channel/index.js'
+import { closeNestedSecureChannels, trustAnyone } from '../../workers/secure-channel/index.js'
 import { VERSION } from '../cli/version.js'
 import { CONTROL_PROTOCOL_VERSION } from '../control/constants.js'
 import { createControlServer } from '../control/server.js'
@@ -21,6 +21,8 @@ import { defaultResourceKinds } from '../resources/index.js'
 import { openChannelsOf, type RunningListener, startApiListener } from '../resources/kinds/secure-channel-listener.js'
 import { sendAlong } from '../resources/kinds/secure-channel-send.js'
 import { checkAuthorized, setNodeIdentity } from '../resources/kinds/secure-channel-trust.js'
+import { TCP_INLET_KIND } from '../resources/kinds/tcp-inlet.js'
+import { TCP_OUTLET_KIND } from '../resources/kinds/tcp-outlet.js'
 import { ResourceManager } from '../resources/manager.js'
 import { createResourceRepository } from '../resources/repository.js'
 import type { AnyResourceKind, ResourceInfo } from '../resources/types.js'
@@ -82,6 +84,8 @@ export interface NodeStatusResult extends HelloResult {
 
 /** After this long, a step of stopping the node is logged as slow (ms). */
 const DEFAULT_STOP_STEP_WARN_MS = 5_000
+/** On a graceful stop, how long the close frames of end-to-end channels may take to leave (ms). */
+const DEFAULT_STOP_GOODBYE_MS = 1_000
 
 /** Largest `message.send` text over the control socket (characters). */
 const MAX_CONTROL_MESSAGE_TEXT = 64 * 1024
@@ -269,7 +273,22 @@ export async function startNodeHost(options: NodeHostOptions): Promise<NodeHost>
         clearTimeout(slow)
       }
     }
-    await step('resources', () => resources?.stopAll())
+    // Portal ends first, then the end-to-end channels inside relays and other channels, each
+    // telling its peer, while the relays and project channels they travel on still run.
+    await step('resources', () =>
+      resources?.stopAll({
+        firstKinds: [TCP_INLET_KIND, TCP_OUTLET_KIND],
+        afterFirst: async () => {
+          if (node === undefined) return
+          const closed = await closeNestedSecureChannels(node, DEFAULT_STOP_GOODBYE_MS)
+          if (closed > 0)
+            log.info(
+              { event: 'node.stop.channels', closed },
+              `node ${name}: closed ${closed} end-to-end channels, telling their peers`,
+            )
+        },
+      }),
+    )
     await step('member services', () => member?.stop())
     await step('project services', () => projectHost?.stop())
     await step('the node', () => node?.stop())

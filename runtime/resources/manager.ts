@@ -170,16 +170,30 @@ export class ResourceManager {
       .map((e) => this.#info(e))
   }
 
-  /** Stops every resource (the node is stopping); the records stay for the next start. */
-  stopAll(): Promise<void> {
-    const done = this.#serial(async () => {
-      for (const entry of [...this.#entries.values()].reverse()) {
-        try {
-          await entry.handle?.stop()
-        } catch (error) {
-          this.#host.log.warn({ err: error, kind: entry.kind.kind, name: entry.name }, 'resource stop failed')
-        }
+  /**
+   * Stops every resource (the node is stopping); the records stay for the next start. The kinds
+   * in `firstKinds` stop first and `afterFirst` runs next, while the rest (relays, channels, the
+   * paths their goodbyes travel on) still run: portal ends stopping first reset their portals
+   * at the peer instead of leaving it to find out from missed pings.
+   */
+  stopAll(options: { firstKinds?: readonly string[]; afterFirst?: () => Promise<void> } = {}): Promise<void> {
+    const first = new Set(options.firstKinds ?? [])
+    const stop = async (entry: Entry) => {
+      try {
+        await entry.handle?.stop()
+      } catch (error) {
+        this.#host.log.warn({ err: error, kind: entry.kind.kind, name: entry.name }, 'resource stop failed')
       }
+    }
+    const done = this.#serial(async () => {
+      const entries = [...this.#entries.values()].reverse()
+      for (const entry of entries) if (first.has(entry.kind.kind)) await stop(entry)
+      try {
+        await options.afterFirst?.()
+      } catch (error) {
+        this.#host.log.warn({ err: error }, 'stopping: the step after the first resources failed')
+      }
+      for (const entry of entries) if (!first.has(entry.kind.kind)) await stop(entry)
       this.#entries.clear()
     }, true)
     this.#stopped = true

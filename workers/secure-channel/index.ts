@@ -5,7 +5,14 @@
  */
 
 import { OckamError } from '../../runtime/errors.js'
-import { refuseChannelsOf } from './registry.js'
+import type { Ingress } from '../../runtime/message.js'
+import {
+  channelIngress,
+  onPeerCredentialsChanged as onChanged,
+  type PeerCredentialsChange,
+  refuseChannelsOf,
+  shutdownNestedChannels,
+} from './registry.js'
 import { sessionsOf } from './session.js'
 import type { SecureChannelHost, SecureChannelInfo } from './types.js'
 
@@ -25,6 +32,7 @@ export {
 export { METRICS as SECURE_CHANNEL_METRICS } from './metrics.js'
 export type { CommonChannelOptions, SecureChannelOptions } from './options.js'
 export type { CloseReason } from './plaintext.js'
+export type { PeerCredentialsChange } from './registry.js'
 export {
   type PeerFacts,
   type TrustPolicy,
@@ -56,4 +64,33 @@ export function closeSecureChannelsOf(host: SecureChannelHost, identifier: strin
     hint: 'its channels were closed on purpose; it cannot reconnect while it stays refused',
   })
   return refuseChannelsOf(host.router, identifier, error)
+}
+
+/**
+ * For a graceful stop: closes the node's channels that run inside another channel or through a
+ * relay (an end-to-end channel to an inlet), with a sealed close, before the relay and outer
+ * channels under them stop; waits at most `timeoutMs` for the close frames. Returns how many.
+ */
+export function closeNestedSecureChannels(host: SecureChannelHost, timeoutMs: number): Promise<number> {
+  return shutdownNestedChannels(host.router, timeoutMs)
+}
+
+/**
+ * The ingress that messages out of the node's channel `channel` (an ingress's `channel` field)
+ * carry now: the peer's attributes and membership as of this moment, not as of when some
+ * message arrived. Undefined once the channel is closed.
+ */
+export function currentChannelIngress(host: SecureChannelHost, channel: string): Ingress | undefined {
+  return channelIngress(host.router, channel)
+}
+
+/**
+ * Calls `listener` after a peer's credentials expired or a refresh was accepted on an open
+ * channel of the node (after the channel re-applied its own trust policy); returns the unsubscribe.
+ */
+export function onPeerCredentialsChanged(
+  host: SecureChannelHost,
+  listener: (change: PeerCredentialsChange) => void,
+): () => void {
+  return onChanged(host.router, listener)
 }

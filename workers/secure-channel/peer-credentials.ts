@@ -67,7 +67,13 @@ export class PeerCredentials {
   }
 
   #refreshIfExpired(): void {
-    if (this.#until !== undefined && this.#options.now() >= this.#until) this.#recompute()
+    if (this.#until === undefined || this.#options.now() < this.#until) return
+    // A read got here before the timer (whole-second clock, or a busy loop): the drop still has
+    // to be reported, or whoever re-checks on expiry never hears of it. Not from inside a getter.
+    this.#recompute()
+    queueMicrotask(() => {
+      if (!this.#disposed) this.#options.onExpired()
+    })
   }
 
   #makeIngress(): Ingress {

@@ -20,10 +20,10 @@
  * Transport: ordered receiver (a gap closes the channel), frames sent in nonce order through
  * one queue shared by both workers, so a payload, a refresh and a close never race.
  */
-import { type Address, local } from '../../runtime/address.js'
+import { type Address, local, TCP } from '../../runtime/address.js'
 import { isOckamError, OckamError } from '../../runtime/errors.js'
 import { DEFAULT_MAX_ROUTE_HOPS } from '../../runtime/limits.js'
-import { LOCAL_INGRESS, type LocalMetadata, type Message } from '../../runtime/message.js'
+import { type Ingress, LOCAL_INGRESS, type LocalMetadata, type Message } from '../../runtime/message.js'
 import type { TaskPool } from '../../runtime/pool/task-pool.js'
 import type { Route } from '../../runtime/route.js'
 import type { Router } from '../../runtime/router.js'
@@ -50,7 +50,14 @@ import {
   encodePayloadPlaintextParts,
   Reassembly,
 } from './plaintext.js'
-import { channelLog, channelsOf, registerChannel, unregisterChannel } from './registry.js'
+import {
+  channelLog,
+  channelsOf,
+  type PeerCredentialsChange,
+  peerCredentialsChanged,
+  registerChannel,
+  unregisterChannel,
+} from './registry.js'
 import { createTransportReceiver, createTransportSender, type TransportReceiver } from './transport-cipher.js'
 import { decideTrust, type TrustPolicy } from './trust-policy.js'
 import type { SecureChannel, SecureChannelClosed, SecureChannelInfo, SecureChannelRole } from './types.js'
@@ -138,6 +145,8 @@ export class SecureChannelSession {
   #reassembly: Reassembly | undefined
   readonly #refresh: CredentialRefresh
   #handshakeTimer: NodeJS.Timeout | undefined
+  /** Initiator: the first hop of the route to the listener (a TCP address when nothing is under the channel). */
+  #initialHop: Address | undefined
   #handshakeEnded = false
   readonly #opened = deferred<SecureChannel>()
   readonly #closed = deferred<SecureChannelClosed>()
@@ -208,6 +217,7 @@ export class SecureChannelSession {
 
   /** Initiator: writes message 1 and sends it along `route` (to the peer's listener). */
   async initiate(route: Route): Promise<void> {
+    this.#initialHop = route[0]
     try {
       const { vault, staticKeyHandle } = this.#options.identity
       const suite = this.#options.suite
@@ -413,7 +423,10 @@ export class SecureChannelSession {
       channel: this.encryptorAddress.value,
       identifier: peer.identity.identifier,
       now: this.#options.now,
-      onExpired: () => this.#recheckPolicy('credentials-expired'),
+      onExpired: () => {
+        this.#recheckPolicy('credentials-expired')
+        this.#announce('expired')
+      },
     })
     this.#peerCredentials.set(peer.credentials)
     const decision = this.#decide(phase)
@@ -630,6 +643,25 @@ export class SecureChannelSession {
     counters.inc(METRICS.refreshAccepted)
     this.#peerCredentials!.set(check.credentials)
     this.#recheckPolicy('refused')
+    this.#announce('refreshed')
+  }
+
+  /** Tells the node's listeners (portal ends re-checking their policy) that the peer's credentials changed. */
+  #announce(cause: PeerCredentialsChange['cause']): void {
+    if (this.#phase !== 'open' || this.#peer === undefined) return
+    peerCredentialsChanged(this.#router, {
+      channel: this.encryptorAddress.value,
+      identifier: this.#peer.identifier,
+      cause,
+    })
+  }
+
+  get channelName(): string {
+    return this.encryptorAddress.value
+  }
+
+  peerIngress(): Ingress | undefined {
+    return this.#phase === 'open' ? this.#peerCredentials?.ingress : undefined
   }
 
   /** After an expiry or a refresh: a peer the trust policy no longer admits loses the channel. */
@@ -639,6 +671,17 @@ export class SecureChannelSession {
     if (!decision.allowed) {
       this.close(reason, { by: 'local', notify: true, error: this.#refusal(decision.reason) })
     }
+  }
+
+  /** Its frames travel inside another channel or through a relay: nothing but TCP under it. */
+  get nested(): boolean {
+    if (this.role === 'initiator') return this.#initialHop !== undefined && this.#initialHop.type !== TCP
+    const ingress = this.#frameMetadata.ingress
+    return ingress.kind === 'channel' || ingress.kind === 'relay'
+  }
+
+  shutdown(): Promise<void> {
+    return this.close('shutdown', { by: 'local', notify: true })
   }
 
   /**

@@ -8,9 +8,19 @@
  * 4. the default: an identity of this state folder, or — when the folder is in a project — a
  *    member (a valid credential from its authority, which the channel verified).
  * Before all of these, an identity the project's authority revoked is refused.
+ *
+ * A channel peer is judged by what its channel holds now (currentChannelIngress), not by the
+ * snapshot in the message: a portal re-checked after the peer's credential expired or was
+ * refreshed sees the attributes valid at that moment, and a closed channel admits nothing.
  */
 
+import {
+  currentChannelIngress,
+  onPeerCredentialsChanged,
+  type PeerCredentialsChange,
+} from '../../../workers/secure-channel/index.js'
 import { OckamError } from '../../errors.js'
+import type { Logger } from '../../log.js'
 import type { Message } from '../../message.js'
 import type { OckamNode } from '../../node.js'
 import { projectMembership } from '../../project/membership.js'
@@ -75,9 +85,11 @@ export function portalAccess(
   return {
     describe,
     allows(message) {
-      const ingress = message.local.ingress
-      if (ingress.kind === 'local') return true
-      if (ingress.kind !== 'channel') return false
+      const arrived = message.local.ingress
+      if (arrived.kind === 'local') return true
+      if (arrived.kind !== 'channel') return false
+      const ingress = currentChannelIngress(host.node, arrived.channel)
+      if (ingress === undefined || ingress.kind !== 'channel' || ingress.identifier !== arrived.identifier) return false
       // Whatever else admits it, an identity the project revoked is refused (DESIGN §6).
       if (revoked.has(ingress.identifier)) return false
       if (authorized !== undefined && !authorized.has(ingress.identifier)) return false
@@ -91,4 +103,43 @@ export function portalAccess(
       return own.has(ingress.identifier) || (inProject && ingress.member === true)
     },
   }
+}
+
+/** What a portal end offers for re-checks (TcpInlet and TcpOutlet both do). */
+export interface RecheckablePortals {
+  recheck(allow: (message: Message) => boolean): number
+}
+
+/**
+ * Re-checks `portals` whenever a peer's credentials on one of the node's channels expire or are
+ * refreshed (DESIGN §12): the portals whose peer came through that channel are judged again by
+ * `access` against what the channel holds now, and those it no longer admits are reset (reason
+ * `denied`, OCKAM_ERR_PORTAL_DENIED at both ends). One log line per change that reset any.
+ * Returns the unsubscribe.
+ */
+export function recheckOnPeerCredentials(
+  node: OckamNode,
+  portals: RecheckablePortals,
+  access: PortalAccess,
+  log: Logger,
+  what: string,
+): () => void {
+  return onPeerCredentialsChanged(node, (change: PeerCredentialsChange) => {
+    const reset = portals.recheck((message) => {
+      const ingress = message.local.ingress
+      return ingress.kind !== 'channel' || ingress.channel !== change.channel || access.allows(message)
+    })
+    if (reset === 0) return
+    node.counters.inc(`portal.recheck.${change.cause}.reset`, reset)
+    log.warn(
+      {
+        event: 'portal.recheck',
+        code: 'OCKAM_ERR_PORTAL_DENIED',
+        cause: change.cause,
+        peer: change.identifier,
+        reset,
+      },
+      `${what}: ${reset} portal(s) of ${change.identifier} reset: its credentials ${change.cause === 'expired' ? 'expired' : 'were refreshed'} and it is no longer admitted (${access.describe})`,
+    )
+  })
 }

@@ -14,7 +14,7 @@ import { OckamError } from '../../errors.js'
 import { revokedIdentities } from '../../project/revoked-identities.js'
 import type { ResourceHandle, ResourceKind } from '../types.js'
 import { checkInletTarget, openInletRoute } from './inlet-route.js'
-import { checkAllow, portalAccess } from './portal-access.js'
+import { checkAllow, portalAccess, recheckOnPeerCredentials } from './portal-access.js'
 import { hostPortOrPort, portalCounters } from './portal-counters.js'
 import { checkAuthorized, nodeTrust } from './secure-channel-trust.js'
 
@@ -121,6 +121,7 @@ export function tcpInletKind(): ResourceKind<TcpInletSpec> {
       }
       const started = inlet
       const unwatch = revokedIdentities(host.node).onRevoked(() => started.recheck())
+      const unwatchCredentials = recheckOnPeerCredentials(host.node, started, access, host.log, `inlet ${name}`)
       // Report how the route is at the end of its first attempt (`create` shows it); never fail on it.
       await new Promise<void>((resolve) => {
         if (session.state.status !== 'connecting') return resolve()
@@ -152,6 +153,7 @@ export function tcpInletKind(): ResourceKind<TcpInletSpec> {
         counters: () => ({ ...portalCounters(started.stats()), routeUps: session.state.ups }),
         async stop() {
           unwatch()
+          unwatchCredentials()
           await started.stop()
           await session.stop()
         },

@@ -10,7 +10,7 @@ import { DEFAULT_OUTLET_ADDRESS, startTcpOutlet } from '../../../workers/portal/
 import { OckamError } from '../../errors.js'
 import { revokedIdentities } from '../../project/revoked-identities.js'
 import type { ResourceHandle, ResourceKind } from '../types.js'
-import { checkAllow, portalAccess } from './portal-access.js'
+import { checkAllow, portalAccess, recheckOnPeerCredentials } from './portal-access.js'
 import { hostPortOrPort, portalCounters } from './portal-counters.js'
 import { checkAuthorized, nodeTrust } from './secure-channel-trust.js'
 
@@ -76,12 +76,15 @@ export function tcpOutletKind(): ResourceKind<TcpOutletSpec> {
       })
       // A revoked peer's portals are reset while its channel is still open, so the reset reaches it.
       const unwatch = revokedIdentities(host.node).onRevoked(() => outlet.recheck())
+      // An expired or refreshed credential is judged again too, against what the channel holds now.
+      const unwatchCredentials = recheckOnPeerCredentials(host.node, outlet, access, host.log, `outlet ${spec.from}`)
       return {
         spec,
         summary: () => ({ address: spec.from, to: spec.to, admits: access.describe }),
         counters: () => portalCounters(outlet.stats()),
         stop: () => {
           unwatch()
+          unwatchCredentials()
           return outlet.stop()
         },
       }
