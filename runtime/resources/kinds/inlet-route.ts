@@ -80,7 +80,14 @@ export interface InletRouteOptions {
   readonly to: string
   readonly identity?: string | undefined
   readonly authorized?: readonly string[] | undefined
+  /** Handshake of the first channel (to the project, or the only one). */
   readonly timeoutMs: number
+  /**
+   * Handshake of the channels inside it (through the relay). Shorter: a handshake sent to a
+   * relay name nobody has registered (the outlet node restarting) is dropped without an
+   * answer, and until it times out the session cannot try again.
+   */
+  readonly nestedTimeoutMs?: number
 }
 
 /** Opens the channels `to` names; the caller (the inlet's session) owns and closes them. */
@@ -160,7 +167,7 @@ export async function openInletRoute(
       const channel = await createSecureChannel(host.node, route, {
         identity: material,
         trust: policy,
-        timeoutMs: options.timeoutMs,
+        timeoutMs: outer === undefined ? options.timeoutMs : (options.nestedTimeoutMs ?? options.timeoutMs),
         signal,
       })
       channels.push(channel)

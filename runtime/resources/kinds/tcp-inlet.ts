@@ -22,6 +22,12 @@ export const TCP_INLET_KIND = 'tcp-inlet'
 
 /** Handshake of each channel of an inlet's route (ms). */
 export const DEFAULT_INLET_CHANNEL_TIMEOUT_MS = 10_000
+/**
+ * Handshake of a channel inside another (the end-to-end one through the relay), in ms: a few
+ * round trips through the project take tens of ms, and while the outlet node is away its relay
+ * name drops the handshake silently, so this bounds how late the route notices it is back.
+ */
+export const DEFAULT_INLET_NESTED_CHANNEL_TIMEOUT_MS = 4_000
 /** How long a new connection waits for the inlet's route before it is reset (ms). */
 export const DEFAULT_INLET_ROUTE_WAIT_MS = 10_000
 
@@ -102,6 +108,7 @@ export function tcpInletKind(): ResourceKind<TcpInletSpec> {
               identity: spec.identity,
               authorized: spec.authorized,
               timeoutMs: DEFAULT_INLET_CHANNEL_TIMEOUT_MS,
+              nestedTimeoutMs: DEFAULT_INLET_NESTED_CHANNEL_TIMEOUT_MS,
             },
             signal,
           ),
