@@ -9,6 +9,7 @@ import assert from 'node:assert/strict'
 import { type ChildProcess, spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { connect } from 'node:net'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { type TestContext, test } from 'node:test'
@@ -144,4 +145,47 @@ test('an expired ticket and another project’s ticket fail with clear errors', 
   const second = await runCli(['enroll', (await ok(['project', 'ticket'], two.env)).trim()], member.env)
   assert.notEqual(second.code, 0)
   assert.match(second.stderr, /OCKAM_ERR_PROJECT_ALREADY_ENROLLED/)
+})
+
+test('a node already running when its folder enrolls admits the project members without a restart', {
+  timeout: 90_000,
+}, async (t) => {
+  const host = tempHome(t, 'ockam-cfg-live-host-')
+  const bank = tempHome(t, 'ockam-cfg-live-bank-')
+  const analysis = tempHome(t, 'ockam-cfg-live-analysis-')
+  const port = await freePort()
+  await ok(['project', 'create', 'demo', '--listen', `127.0.0.1:${port}`], host.env)
+  const target = await holdPort()
+  t.after(() => target.server.close())
+  target.server.on('connection', (socket) => socket.end('from the target'))
+
+  // The bank's node runs before the folder joins the project: its api listener admitted only
+  // the folder's own identities when it started.
+  await ok(['node', 'create', 'n1'], bank.env)
+  const pid = (JSON.parse(await ok(['--output', 'json', 'node', 'show', 'n1'], bank.env)) as { pid: number }).pid
+  await ok(['enroll', (await ok(['project', 'ticket', '--relay', 'postgres'], host.env)).trim()], bank.env)
+  await ok(['tcp-outlet', 'create', '--to', String(target.port), '--at', 'n1'], bank.env)
+  await ok(['relay', 'create', 'postgres', '--at', 'n1'], bank.env)
+
+  await ok(['enroll', (await ok(['project', 'ticket'], host.env)).trim()], analysis.env)
+  const inletPort = await freePort()
+  const created = JSON.parse(
+    await ok(
+      ['--output', 'json', 'tcp-inlet', 'create', '--from', String(inletPort), '--to', 'postgres'],
+      analysis.env,
+    ),
+  ) as { summary: { route: string } }
+  assert.equal(created.summary.route, 'up', 'the end-to-end channel to n1 was admitted')
+  const answer = await new Promise<string>((resolve, reject) => {
+    const socket = connect({ host: '127.0.0.1', port: inletPort })
+    let data = ''
+    socket.on('data', (chunk: Buffer) => {
+      data += chunk.toString()
+    })
+    socket.on('end', () => resolve(data))
+    socket.on('error', reject)
+  })
+  assert.equal(answer, 'from the target')
+  const after = (JSON.parse(await ok(['--output', 'json', 'node', 'show', 'n1'], bank.env)) as { pid: number }).pid
+  assert.equal(after, pid, 'the same process: no restart')
 })
