@@ -17,15 +17,9 @@ import { setTimeout as delay } from 'node:timers/promises'
 import { fileURLToPath } from 'node:url'
 import { decodeTicket, encodeTicket } from '../../runtime/authority/index.js'
 import { CLI, runCli, tempHome } from '../helpers/cli.js'
-import { holdPort, ok } from '../helpers/node-cli.js'
+import { freePort, holdPort, ok } from '../helpers/node-cli.js'
 
 const PACKAGE_ROOT = fileURLToPath(new URL('../../..', import.meta.url))
-
-async function freePort(): Promise<number> {
-  const held = await holdPort()
-  await new Promise((resolve) => held.server.close(resolve))
-  return held.port
-}
 
 /** Runs `start --config FILE` until its data line; returns the process (stopped in teardown). */
 async function startConfig(t: TestContext, file: string, env: NodeJS.ProcessEnv): Promise<ChildProcess> {

@@ -4,23 +4,11 @@
  * the credential, a wrong --project-identity is refused before anything is sent.
  */
 import assert from 'node:assert/strict'
-import { createServer } from 'node:net'
 import { test } from 'node:test'
 import { runCli, tempHome } from '../helpers/cli.js'
+import { freePort } from '../helpers/node-cli.js'
 
 const TICKET = /^ockam-ticket-v1:[A-Za-z0-9_-]+\n$/
-
-/** A port free right now (the project must advertise a fixed one). */
-async function freePort(): Promise<number> {
-  return await new Promise((resolve, reject) => {
-    const server = createServer()
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address()
-      server.close(() => resolve(typeof address === 'object' && address !== null ? address.port : 0))
-    })
-  })
-}
 
 test('project create, a one-use ticket, enroll with fingerprint and credential, wrong pin refused', async (t) => {
   const host = tempHome(t, 'ockam-project-host-')

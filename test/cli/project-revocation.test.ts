@@ -12,31 +12,12 @@ import { connect, createServer, type Server } from 'node:net'
 import { join } from 'node:path'
 import { type TestContext, test } from 'node:test'
 import { runCli, tempHome } from '../helpers/cli.js'
-import { holdPort, json, ok } from '../helpers/node-cli.js'
-
-/** Every wait of these tests ends by this deadline or fails. */
-const DEADLINE_MS = 30_000
+import { json, ok } from '../helpers/node-cli.js'
+import { freePort, poll } from '../helpers/portal-cli.js'
 
 interface Home {
   readonly home: string
   readonly env: NodeJS.ProcessEnv
-}
-
-async function freePort(): Promise<number> {
-  const held = await holdPort()
-  await new Promise((resolve) => held.server.close(resolve))
-  return held.port
-}
-
-/** Polls `probe` until it returns a value, under DEADLINE_MS; returns it with the time taken. */
-async function poll<T>(what: string, probe: () => Promise<T | undefined>): Promise<{ value: T; ms: number }> {
-  const started = performance.now()
-  for (;;) {
-    const value = await probe()
-    if (value !== undefined) return { value, ms: performance.now() - started }
-    if (performance.now() - started > DEADLINE_MS)
-      throw new Error(`timed out after ${DEADLINE_MS} ms waiting for ${what}`)
-  }
 }
 
 async function startProject(t: TestContext): Promise<Home & { port: number }> {

@@ -57,6 +57,13 @@ export async function holdPort(): Promise<{ server: Server; port: number }> {
   })
 }
 
+/** A port on 127.0.0.1 free right now (bound, then released): for addresses that must be fixed. */
+export async function freePort(): Promise<number> {
+  const held = await holdPort()
+  await new Promise((resolve) => held.server.close(resolve))
+  return held.port
+}
+
 export function oneLineError(result: { code: number | null; stdout: string; stderr: string }, code: string): void {
   assert.equal(result.code, 1, result.stderr)
   assert.equal(result.stdout, '')

@@ -11,7 +11,9 @@ import { connect, createServer, type Server, type Socket } from 'node:net'
 import { join } from 'node:path'
 import type { TestContext } from 'node:test'
 import { tempHome } from './cli.js'
-import { holdPort, json, ok } from './node-cli.js'
+import { freePort, json, ok } from './node-cli.js'
+
+export { freePort }
 
 /** Every wait of these tests ends by this deadline or fails. */
 export const DEADLINE_MS = 30_000
@@ -19,12 +21,6 @@ export const DEADLINE_MS = 30_000
 export interface Home {
   readonly home: string
   readonly env: NodeJS.ProcessEnv
-}
-
-export async function freePort(): Promise<number> {
-  const held = await holdPort()
-  await new Promise((resolve) => held.server.close(resolve))
-  return held.port
 }
 
 /** Polls `probe` until it returns a value, under DEADLINE_MS; returns it with the time taken. */

@@ -5,12 +5,11 @@
  * the inlet.
  */
 import assert from 'node:assert/strict'
-import { once } from 'node:events'
-import { createServer } from 'node:net'
 import { test } from 'node:test'
 import { local, tcp } from '../../runtime/address.js'
 import { startTcpInlet } from '../../workers/portal/inlet.js'
 import { startTcpOutlet } from '../../workers/portal/outlet.js'
+import { freePort } from '../helpers/node-cli.js'
 import { startTestNode } from '../helpers/testnet.js'
 import {
   connectTo,
@@ -22,16 +21,6 @@ import {
   startPortalPair,
   startTarget,
 } from './portal-helpers.js'
-
-/** A port on 127.0.0.1 that nothing listens on (bound once, then released). */
-async function freePort(): Promise<number> {
-  const server = createServer()
-  server.listen(0, '127.0.0.1')
-  await once(server, 'listening')
-  const { port } = server.address() as { port: number }
-  await new Promise((resolve) => server.close(resolve))
-  return port
-}
 
 async function echoWorks(inletAddress: string): Promise<void> {
   const data = randomData(256 * 1024)

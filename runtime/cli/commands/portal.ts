@@ -11,14 +11,12 @@ import { TCP_INLET_KIND } from '../../resources/kinds/tcp-inlet.js'
 import { TCP_OUTLET_KIND } from '../../resources/kinds/tcp-outlet.js'
 import type { ResourceInfo } from '../../resources/types.js'
 import type { Output } from '../output.js'
-import { type AtOption, registerResourceSubcommands } from './resource-commands.js'
+import { type AtOption, collect, registerResourceSubcommands, shown as text } from './resource-commands.js'
 
 interface AccessOptions extends AtOption {
   allow?: string
   authorized?: string[]
 }
-
-const collect = (value: string, previous: string[] = []) => [...previous, value]
 
 function access(options: AccessOptions) {
   return {
@@ -26,8 +24,6 @@ function access(options: AccessOptions) {
     ...(options.authorized === undefined ? {} : { authorized: options.authorized }),
   }
 }
-
-const text = (value: unknown) => (value === undefined ? '-' : String(value))
 
 export function registerPortalCommands(program: Command, output: () => Output): void {
   const outlet = program

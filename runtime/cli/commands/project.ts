@@ -12,11 +12,10 @@ import { PROJECT_REQUEST_TIMEOUT_MS, withProjectChannel } from '../project-acces
 import { withTrustSession } from '../trust-session.js'
 import { parseAttributeOptions } from './credential.js'
 import { enrollAction } from './enroll.js'
+import { collect } from './resource-commands.js'
 
 /** Where `project create` listens unless told (the walkthrough's address). */
 export const DEFAULT_PROJECT_LISTEN = '127.0.0.1:4000'
-
-const collect = (value: string, previous: string[] = []) => [...previous, value]
 
 function members(channel: Parameters<Parameters<typeof withProjectChannel>[0]>[0]) {
   return membersClient(channel.ctx, channel.to(MEMBERS_ADDRESS), { timeoutMs: PROJECT_REQUEST_TIMEOUT_MS })

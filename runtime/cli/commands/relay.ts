@@ -10,12 +10,10 @@ import { OckamError } from '../../errors.js'
 import { RELAY_KIND } from '../../resources/kinds/relay.js'
 import type { ResourceInfo } from '../../resources/types.js'
 import type { Output } from '../output.js'
-import { type AtOption, registerResourceSubcommands } from './resource-commands.js'
+import { type AtOption, registerResourceSubcommands, shown as text } from './resource-commands.js'
 
 /** The name `relay create` registers when none is given (Ockam's default). */
 export const DEFAULT_RELAY_NAME = 'default'
-
-const text = (value: unknown) => (value === undefined ? '-' : String(value))
 
 export function registerRelayCommands(program: Command, output: () => Output): void {
   const relay = program

@@ -22,6 +22,12 @@ export interface ResourceColumns {
   readonly columns: ReadonlyArray<readonly [string, (info: ResourceInfo) => string]>
 }
 
+/** A summary value for a human: `-` when absent. */
+export const shown = (value: unknown): string => (value === undefined ? '-' : String(value))
+
+/** commander's collector for a repeatable option (`--authorized A --authorized B`). */
+export const collect = (value: string, previous: string[] = []): string[] => [...previous, value]
+
 export function stateOf(info: ResourceInfo): string {
   return info.state === 'running' ? 'running' : `failed: ${info.error?.code}`
 }
