@@ -158,6 +158,7 @@ export async function startNodeHost(options: NodeHostOptions): Promise<NodeHost>
   let projectHost: ProjectHost | undefined
   let member: MemberServices | undefined
   let shutdownAsked = false
+  let reloading: Promise<unknown> = Promise.resolve()
 
   const hello = (): HelloResult => ({
     name,
@@ -234,16 +235,26 @@ export async function startNodeHost(options: NodeHostOptions): Promise<NodeHost>
       },
       // `enroll` tells running nodes of the folder: the api listener now admits the project's
       // members and presents the new credential (DESIGN §6: no restart needed).
-      'project.changed': async () => {
-        const live = ready()
-        // One listener per address: the old one goes first (its channels close; peers reconnect).
-        await api?.stop()
-        api = undefined
-        await member?.stop()
-        member = undefined
-        if (projectHost === undefined) member = await startMemberServices({ node: live.node, store, log })
-        api = await startApi(live.node)
-        return { reloaded: true }
+      'project.changed': () => {
+        // One reload at a time: two enrollments in a row must not race on the listener.
+        const run = async () => {
+          const live = ready()
+          // One listener per address: the old one goes first (its channels close; peers reconnect).
+          await api?.stop()
+          api = undefined
+          try {
+            await member?.stop()
+            member = undefined
+            if (projectHost === undefined) member = await startMemberServices({ node: live.node, store, log })
+          } finally {
+            // Whatever happened to the member services, the node keeps answering on `api`.
+            api = await startApi(live.node)
+          }
+          return { reloaded: true }
+        }
+        const next = reloading.then(run, run)
+        reloading = next.catch(() => undefined)
+        return next
       },
       'resource.delete': async (params) => {
         await ready().resources.delete(requireString(params, 'kind') as string, requireString(params, 'name') as string)

@@ -45,7 +45,16 @@ export async function startProjectHost(
   const revoked = revokedIdentities(host.node)
   const unwatch = revoked.onRevoked((identifier) => {
     for (const registration of relay.registrations()) {
-      if (registration.identifier === identifier) void relay.drop(registration.name)
+      if (registration.identifier === identifier) {
+        relay
+          .drop(registration.name)
+          .catch((error: unknown) =>
+            host.log.warn(
+              { event: 'relay.drop.failed', relay: registration.name, err: error },
+              'could not drop a relay',
+            ),
+          )
+      }
     }
   })
   const unenforce = enforceAuthorityRevocations(host.node, service)

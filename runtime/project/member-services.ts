@@ -46,6 +46,7 @@ export async function startMemberServices(
   options: MemberServicesOptions = {},
 ): Promise<MemberServices | undefined> {
   const trust = await nodeTrust(host)
+  // Read first: if the project record is unreadable the revoked set stays as it was.
   const project = projectMembership(host.store, trust.identities)
   // A project change (enrollment) starts from a clean set: revocations of another authority mean nothing here.
   revokedIdentities(host.node).clear()

@@ -104,7 +104,7 @@ export class ResourceManager {
     try {
       const spec = kind.validate(record.spec)
       entry.spec = spec
-      entry.handle = await kind.start(this.#host, spec)
+      entry.handle = await kind.start({ ...this.#host, resourceName: record.name }, spec)
       // A spec recorded unresolved (a config's port 0) is pinned now, so the next start binds the same port.
       if (JSON.stringify(entry.handle.spec) !== JSON.stringify(spec)) {
         this.#repository.update(this.#nodeName, kind.kind, record.name, entry.handle.spec)
@@ -129,7 +129,10 @@ export class ResourceManager {
       const kind = this.kind(kindName)
       const spec = kind.validate(rawSpec)
       if (requestedName !== undefined) this.#checkFree(kind.kind, this.#checkName(requestedName))
-      const handle = await kind.start(this.#host, spec)
+      const handle = await kind.start(
+        requestedName === undefined ? this.#host : { ...this.#host, resourceName: requestedName },
+        spec,
+      )
       try {
         const name = requestedName ?? this.#checkName(kind.defaultName(handle.spec))
         this.#checkFree(kind.kind, name)

@@ -13,6 +13,8 @@ export interface ResourceHost {
   readonly node: OckamNode
   readonly log: Logger
   readonly store: StateStore
+  /** The name the resource is (or will be) recorded under, when known: stored policies are per name. */
+  readonly resourceName?: string
 }
 
 export interface ResourceHandle<Spec> {

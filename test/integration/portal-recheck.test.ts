@@ -16,6 +16,7 @@ import { nodeTrust } from '../../runtime/resources/kinds/secure-channel-trust.js
 import { tcpOutletKind } from '../../runtime/resources/kinds/tcp-outlet.js'
 import { openStateStore, type StateStore } from '../../runtime/state/store.js'
 import { nowSeconds } from '../../runtime/trust/identity/validity.js'
+import { createPolicyStore } from '../../runtime/trust/stored-policies.js'
 import { startTcpInlet } from '../../workers/portal/inlet.js'
 import {
   createSecureChannel,
@@ -76,12 +77,13 @@ interface Net {
 async function net(
   t: TestContext,
   options: {
-    outletAllow: string
+    /** The outlet's `--allow`; absent: a stored policy or the default decides. */
+    outletAllow?: string
     inletAllow?: string
     inletCredential: (issue: Net['issue'], subject: 'inlet') => Promise<Uint8Array>
     outletCredential?: (issue: Net['issue']) => Promise<Uint8Array>
   },
-): Promise<Net & { inletSubject: Awaited<ReturnType<typeof makeMaterial>> }> {
+): Promise<Net & { inletSubject: Awaited<ReturnType<typeof makeMaterial>>; outletStore: StateStore }> {
   const vault = await openVault(t)
   const authority = await makeAuthority(vault)
   const inletId = await makeMaterial(vault, { trustedAuthorities: [authority.identity] })
@@ -99,10 +101,13 @@ async function net(
     identity: outletId,
     trust: trustIdentifiers(inletId.identity.identifier),
   })
-  const outletHost = { node: outletNode.node, log: outletNode.node.log, store: stateStore(t) }
+  const outletHost = { node: outletNode.node, log: outletNode.node.log, store: stateStore(t), resourceName: 'db' }
   await nodeTrust(outletHost, 'inline')
   const kind = tcpOutletKind()
-  const outlet = await kind.start(outletHost, kind.validate({ to: target.address, allow: options.outletAllow }))
+  const outlet = await kind.start(
+    outletHost,
+    kind.validate({ to: target.address, ...(options.outletAllow === undefined ? {} : { allow: options.outletAllow }) }),
+  )
   t.after(() => outlet.stop())
 
   const inletNode = await startTestNode(t, 'inlet-node', { listen: [] })
@@ -126,7 +131,15 @@ async function net(
   })
   t.after(() => inlet.stop())
   t.after(recheckOnPeerCredentials(inletNode.node, inlet, access, inletNode.node.log, 'inlet'))
-  return { outletNode, inletNode, inletPort: inlet.address, channel, issue: issueFor(inletId), inletSubject: inletId }
+  return {
+    outletNode,
+    outletStore: outletHost.store,
+    inletNode,
+    inletPort: inlet.address,
+    channel,
+    issue: issueFor(inletId),
+    inletSubject: inletId,
+  }
 }
 
 /** A client whose echo came back through the portal; the transfer resolves when it closes. */
@@ -212,4 +225,23 @@ test('the outlet node’s credential expires: the inlet resets its portal by its
   await until('the outlet learning of the reset', () =>
     n.outletNode.logs.lines.some((l) => l.event === 'portal.reset' && l.reason === 'denied'),
   )
+})
+
+test('a policy stored for the outlet by its resource name applies to the next portal without a restart; has_credential is computed', {
+  timeout: 20_000,
+}, async (t) => {
+  const n = await net(t, { inletCredential: (issue) => issue({ role: 'client' }) })
+  // No --allow, no stored policy, no project: the default admits only the outlet folder's identities.
+  const refused = await exchange(await connectTo(n.inletPort), Buffer.from('first'), { end: false })
+  assert.equal(refused.ending, 'reset')
+  const policies = createPolicyStore(n.outletStore.db)
+  policies.set({ kind: 'resource', name: 'db' }, '(and (= subject.role "client") (= subject.has_credential "true"))')
+  const portal = await openPortal(n.inletPort)
+  portal.socket.write('admitted')
+  await new Promise((resolve) => portal.socket.once('data', resolve))
+  // Deleting it: the next open is judged by the default again.
+  policies.delete({ kind: 'resource', name: 'db' })
+  const again = await exchange(await connectTo(n.inletPort), Buffer.from('again'), { end: false })
+  assert.equal(again.ending, 'reset')
+  portal.socket.destroy()
 })

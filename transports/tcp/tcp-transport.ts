@@ -313,7 +313,13 @@ export class TcpTransport implements Transport {
           this.#outbound.delete(closed.peer)
           const watchers = this.#closeWatchers.get(closed.peer)
           this.#closeWatchers.delete(closed.peer)
-          for (const watcher of watchers ?? []) watcher()
+          for (const watcher of watchers ?? []) {
+            try {
+              watcher()
+            } catch (error) {
+              this.#log.warn({ err: error, peer: closed.peer }, 'a connection-close watcher failed')
+            }
+          }
         }
       },
     })

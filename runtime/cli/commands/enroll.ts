@@ -49,9 +49,10 @@ export async function enrollWithTicket(ticketArgument: string, options: EnrollOp
   if (options.projectIdentity !== undefined && !isIdentifier(options.projectIdentity)) {
     throw new OckamError('OCKAM_ERR_CLI_USAGE', '--project-identity must be an identifier (I + 64 hex digits)')
   }
-  const text = (
-    ticketArgument.startsWith(TICKET_PREFIX) ? ticketArgument : await readTextInput(ticketArgument, 'ticket')
-  ).trim()
+  // Anything holding the prefix is a ticket, never a path: a ticket with a stray space or newline
+  // (from an environment variable) must not be echoed back in a "cannot read file" error.
+  const trimmed = ticketArgument.trim()
+  const text = (trimmed.includes(TICKET_PREFIX) ? trimmed : await readTextInput(trimmed, 'ticket')).trim()
   const ticket = decodeTicket(text)
   const crypto = createNativeCryptoProvider()
   const authority = verifyTicketAuthority(ticket, nowSeconds(), crypto)

@@ -61,6 +61,14 @@ export function checkInletTarget(to: string): readonly MultiaddrSegment[] {
   if (segments.at(-1)?.kind !== 'service') {
     throw new OckamError('OCKAM_ERR_RESOURCE_INVALID', '"to" must end with the outlet: /service/ADDR')
   }
+  // Past a relay the route must open an end-to-end channel: else the portal's bytes would be
+  // plaintext at the project (DESIGN §12) and nobody would check who answers behind the name.
+  const lastSecure = segments.findLastIndex((s) => s.kind === 'secure')
+  if (segments.some((s, i) => i > lastSecure && s.kind === 'service' && s.address.startsWith(RELAY_PREFIX))) {
+    throw new OckamError('OCKAM_ERR_RESOURCE_INVALID', '"to" goes through a relay without a secure channel after it', {
+      hint: 'add /secure/api after /service/forward_to_NAME, or write the relay name alone (postgres, postgres:a)',
+    })
+  }
   return segments
 }
 

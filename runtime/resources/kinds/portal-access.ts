@@ -68,22 +68,30 @@ export function portalAccess(
   spec: PortalAccessSpec,
 ): PortalAccess {
   const authorized = spec.authorized === undefined ? undefined : new Set(spec.authorized)
-  const stored =
-    spec.allow === undefined ? createPolicyStore(host.store.db).effective(resource.name, resource.type) : undefined
-  const policy: Policy | undefined = spec.allow !== undefined ? parsePolicy(spec.allow) : stored?.policy
-  const own = new Set(stateFolderIdentifiers(identities))
-  const inProject = projectMembership(host.store, identities) !== undefined
+  const given: Policy | undefined = spec.allow === undefined ? undefined : parsePolicy(spec.allow)
+  const policies = createPolicyStore(host.store.db)
   const revoked = revokedIdentities(host.node)
-  const describe =
-    authorized !== undefined
-      ? `identifiers ${[...authorized].join(', ')}${policy === undefined ? '' : ' and the policy'}`
-      : policy !== undefined
-        ? `policy ${spec.allow ?? stored?.expression}`
-        : inProject
-          ? 'this state folder and project members'
-          : 'this state folder'
+  // Read at each decision (a few SQLite reads per portal open or re-check), so a policy set or
+  // deleted, or an enrollment, while the node runs applies to the next decision without a restart.
+  const current = () => {
+    const stored = given === undefined ? policies.effective(resource.name, resource.type) : undefined
+    return {
+      policy: given ?? stored?.policy,
+      text: spec.allow ?? stored?.expression,
+      inProject: projectMembership(host.store, identities) !== undefined,
+    }
+  }
   return {
-    describe,
+    get describe() {
+      const { policy, text, inProject } = current()
+      return authorized !== undefined
+        ? `identifiers ${[...authorized].join(', ')}${policy === undefined ? '' : ' and the policy'}`
+        : policy !== undefined
+          ? `policy ${text}`
+          : inProject
+            ? 'this state folder and project members'
+            : 'this state folder'
+    },
     allows(message) {
       const arrived = message.local.ingress
       if (arrived.kind === 'local') return true
@@ -93,14 +101,19 @@ export function portalAccess(
       // Whatever else admits it, an identity the project revoked is refused (DESIGN §6).
       if (revoked.has(ingress.identifier)) return false
       if (authorized !== undefined && !authorized.has(ingress.identifier)) return false
+      const { policy, inProject } = current()
       if (policy !== undefined) {
+        // `has_credential` is computed here (never issued): a policy can require membership.
         return evaluatePolicy(policy, {
-          subject: { identifier: ingress.identifier, attributes: ingress.attributes },
+          subject: {
+            identifier: ingress.identifier,
+            attributes: { ...ingress.attributes, has_credential: String(ingress.member === true) },
+          },
           resource: { name: resource.name, type: resource.type },
         }).allowed
       }
       if (authorized !== undefined) return true
-      return own.has(ingress.identifier) || (inProject && ingress.member === true)
+      return (inProject && ingress.member === true) || stateFolderIdentifiers(identities).includes(ingress.identifier)
     },
   }
 }

@@ -94,7 +94,12 @@ export function tcpInletKind(): ResourceKind<TcpInletSpec> {
     async start(host, spec): Promise<ResourceHandle<TcpInletSpec>> {
       const trust = await nodeTrust(host)
       const name = `${spec.from}→${spec.to}`
-      const access = portalAccess(host, trust.identities, { name: spec.from, type: TCP_INLET_KIND }, spec)
+      const access = portalAccess(
+        host,
+        trust.identities,
+        { name: host.resourceName ?? spec.from, type: TCP_INLET_KIND },
+        spec,
+      )
       let inlet: Awaited<ReturnType<typeof startTcpInlet>> | undefined
       const session = startRouteSession({
         name,

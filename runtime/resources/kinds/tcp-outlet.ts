@@ -68,7 +68,12 @@ export function tcpOutletKind(): ResourceKind<TcpOutletSpec> {
     satisfies: (desired, recorded) => JSON.stringify(desired) === JSON.stringify(recorded),
     async start(host, spec): Promise<ResourceHandle<TcpOutletSpec>> {
       const trust = await nodeTrust(host)
-      const access = portalAccess(host, trust.identities, { name: spec.from, type: TCP_OUTLET_KIND }, spec)
+      const access = portalAccess(
+        host,
+        trust.identities,
+        { name: host.resourceName ?? spec.from, type: TCP_OUTLET_KIND },
+        spec,
+      )
       const outlet = await startTcpOutlet(host.node, {
         target: spec.to,
         address: spec.from,
