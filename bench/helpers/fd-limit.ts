@@ -1,8 +1,9 @@
 /**
- * Open-file limits for benches that hold thousands of sockets. Node has no setrlimit, so a
- * process cannot raise its own soft limit: children are started through `bash -c 'ulimit -Sn
- * …; exec node …'`, which may raise the soft limit up to the hard one (and the hard one too
- * where the process may, which root without CAP_SYS_RESOURCE in a container often may not).
+ * Open-file limits for benches that hold thousands of sockets. Node raises its own soft limit
+ * to the hard one at startup (so `ulimit -Sn` before `node` changes nothing) but has no
+ * setrlimit for the hard one: children are started through `bash -c 'ulimit -Hn …; exec node
+ * …'`, which raises it where the process may (root with CAP_SYS_RESOURCE; not in every
+ * container: here the hard limit of 20,000 stays).
  */
 import { type ChildProcess, spawn } from 'node:child_process'
 import { readFileSync } from 'node:fs'
@@ -34,7 +35,13 @@ export function openFileLimits(): FdLimits | undefined {
  */
 export function spawnNodeWithFdLimit(script: string, args: readonly string[], wanted: number): ChildProcess {
   const n = Math.floor(wanted)
-  const raise = `ulimit -Hn ${n} 2>/dev/null; ulimit -Sn ${n} 2>/dev/null || ulimit -Sn "$(ulimit -Hn)" 2>/dev/null`
+  // Raise, never lower: the hard limit only when below n, the soft one to n or else to the hard one.
+  const raise = [
+    `h=$(ulimit -Hn)`,
+    `if [ "$h" != unlimited ] && [ "$h" -lt ${n} ]; then ulimit -Hn ${n} 2>/dev/null; fi`,
+    `s=$(ulimit -Sn)`,
+    `if [ "$s" != unlimited ] && [ "$s" -lt ${n} ]; then ulimit -Sn ${n} 2>/dev/null || ulimit -Sn "$(ulimit -Hn)" 2>/dev/null; fi`,
+  ].join('; ')
   return spawn('bash', ['-c', `${raise}; exec "$0" "$@"`, process.execPath, script, ...args], {
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     env: process.env,
