@@ -239,6 +239,7 @@ export const ERROR_CODES = {
   OCKAM_ERR_PROJECT_ALREADY_ENROLLED: 'this state folder is already a member of a project (one per state folder)',
   OCKAM_ERR_PROJECT_NONE: 'this state folder neither hosts nor is enrolled in a project',
   OCKAM_ERR_PROJECT_RECORD_INVALID: 'the stored record of the enrolled project is unreadable',
+  OCKAM_ERR_PROJECT_MISMATCH: 'a route or resource names another project than the one of this state folder',
 } as const
 
 export type OckamErrorCode = keyof typeof ERROR_CODES

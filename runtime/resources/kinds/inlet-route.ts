@@ -114,13 +114,16 @@ export async function openInletRoute(
       segments.push(segment)
       continue
     }
-    if (project === undefined || (segment.name !== '-' && segment.name !== project.name)) {
+    if (project === undefined) {
+      throw new OckamError('OCKAM_ERR_PROJECT_NONE', 'this state folder is in no project, so it cannot reach a relay', {
+        hint: 'enroll first: ockam-runtime enroll TICKET',
+      })
+    }
+    if (segment.name !== '-' && segment.name !== project.name) {
       throw new OckamError(
-        'OCKAM_ERR_PROJECT_NONE',
-        project === undefined
-          ? 'this state folder is in no project, so it cannot reach a relay'
-          : `this state folder is in project ${project.name}, not ${segment.name}`,
-        { hint: 'enroll first: ockam-runtime enroll TICKET' },
+        'OCKAM_ERR_PROJECT_MISMATCH',
+        `this state folder is in project ${project.name}, not ${segment.name}`,
+        { hint: `write the relay name alone (postgres), or /project/${project.name}/…` },
       )
     }
     segments.push(...projectApiSegments(project.address))
@@ -158,6 +161,15 @@ export async function openInletRoute(
             s.address.startsWith(RELAY_PREFIX) &&
             isRelayName(s.address.slice(RELAY_PREFIX.length)),
         )
+      if (relay !== undefined && options.authorized === undefined && project === undefined) {
+        throw new OckamError(
+          'OCKAM_ERR_PROJECT_NONE',
+          'a relay route needs a project to say who may answer behind it',
+          {
+            hint: 'enroll this state folder in the project, or pin the outlet side with --authorized IDENTIFIER',
+          },
+        )
+      }
       const policy =
         isProject && project !== undefined
           ? trustIdentifiers(project.authority.identifier)

@@ -29,6 +29,7 @@ const REFUSALS = new Set([
   // Not a member (never enrolled, or deleted): the project's relay service refuses it.
   'OCKAM_ERR_AUTHORITY_ACCESS_DENIED',
   'OCKAM_ERR_PROJECT_NONE',
+  'OCKAM_ERR_PROJECT_MISMATCH',
   'OCKAM_ERR_SECURE_CHANNEL_PEER_REFUSED',
   'OCKAM_ERR_SECURE_CHANNEL_REFUSED_BY_PEER',
 ])
@@ -71,7 +72,7 @@ export function relayKind(): ResourceKind<RelaySpec> {
       const project = requireProject(host.store, (await nodeTrust(host)).identities)
       if (spec.project !== undefined && spec.project !== project.name) {
         throw new OckamError(
-          'OCKAM_ERR_PROJECT_NONE',
+          'OCKAM_ERR_PROJECT_MISMATCH',
           `this state folder is in project ${project.name}, not ${spec.project}`,
           {
             hint: `use --to /project/${project.name}, or enroll this state folder in ${spec.project}`,
