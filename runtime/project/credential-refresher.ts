@@ -162,7 +162,9 @@ export function startCredentialRefresher(
     const row = held.get(material.identity.identifier, project.authority.identifier)
     if (row === undefined) return 0
     update({ expires: row.validUntil })
-    const dueAt = (row.validFrom + fraction * (row.validUntil - row.validFrom)) * 1000
+    // From when this node stored it, by its own clock: a clock ahead of the authority's would
+    // otherwise find every fresh credential already due and renew once a second.
+    const dueAt = row.storedAt + fraction * (row.validUntil - row.validFrom) * 1000
     return Math.max(0, dueAt - Date.now())
   }
 
