@@ -341,19 +341,7 @@ async function runConfig(
   }
   out.progress('running; press Ctrl-C to stop')
   await serving
-  // Everything was stopped. If something still holds the event loop after a moment, say what
-  // and exit anyway: a Ctrl-C that leaves the process running is worse than a missed cleanup.
-  setTimeout(() => {
-    const held = (process as unknown as { _getActiveHandles(): object[] })
-      ._getActiveHandles()
-      .map((handle) => handle.constructor.name)
-    process.stderr.write(`the topology stopped, but the process was still held by: ${held.join(', ')}; exiting\n`)
-    process.exit(process.exitCode ?? 0)
-  }, DEFAULT_EXIT_GRACE_MS).unref()
 }
-
-/** After the topology stopped, how long `start` lets the event loop drain before exiting anyway (ms). */
-const DEFAULT_EXIT_GRACE_MS = 5_000
 
 /** Every node sends a message to every listening node's echo; returns a command to try. */
 async function checkReachability(nodes: OckamNode[], out: Output): Promise<string | null> {
