@@ -44,8 +44,15 @@ export class CreditReceiver {
   #held = 0
   /** Units consumed since the effective window was last set. */
   #usedSinceSet = 0
-  /** The sender's credit fell below SHORT_CREDIT_UNITS since the effective window was last set. */
-  #ranShort = false
+  /**
+   * Since the effective window was last set, the sender ran short of credit (below
+   * SHORT_CREDIT_UNITS) or sent a bulk-sized message (at least PORTAL_MIN_PARTIAL_SEND_BYTES:
+   * more than a small request was pending). Only then may the window grow: a sender of small
+   * messages that has credit to spare grows nothing, however long it runs. The second sign
+   * matters because grants of flushed data are on their way before the sender runs dry, so
+   * while data flows the receiver rarely sees the sender's credit short.
+   */
+  #pressed = false
   #closed = false
 
   /**
@@ -103,7 +110,7 @@ export class CreditReceiver {
     this.#outstanding -= cost
     this.#held += cost
     this.#usedSinceSet += cost
-    if (this.#outstanding < SHORT_CREDIT_UNITS) this.#ranShort = true
+    if (this.#outstanding < SHORT_CREDIT_UNITS || bytes >= PORTAL_MIN_PARTIAL_SEND_BYTES) this.#pressed = true
     this.#pool.hold(cost)
     return cost
   }
@@ -133,8 +140,8 @@ export class CreditReceiver {
 
   /**
    * How much to grant now: what the sender consumed, back up to the effective window, which
-   * doubles (up to the window) once the sender has used a whole effective window and run short
-   * of credit. 0 unless the deficit is at least a quarter of the effective window (batching) —
+   * doubles (up to the window) once the sender has used a whole effective window and pressed
+   * on its credit (see #pressed). 0 unless the deficit is at least a quarter of the effective window (batching) —
    * or the sender may be stuck: holding a sliver it will not send while a grant is due, with
    * nothing left here to flush (no later flush would grant). `wantsMore` afterwards says whether
    * the pool was the reason for a 0.
@@ -142,7 +149,7 @@ export class CreditReceiver {
   grant(): number {
     this.wantsMore = false
     if (this.#closed) return 0
-    if (this.#ranShort && this.#usedSinceSet >= this.#target && this.#target < this.window) {
+    if (this.#pressed && this.#usedSinceSet >= this.#target && this.#target < this.window) {
       this.#setTarget(Math.min(this.window, this.#target * 2))
     }
     const deficit = this.#target - this.#outstanding - this.#held
@@ -161,7 +168,7 @@ export class CreditReceiver {
   #setTarget(target: number): void {
     this.#target = target
     this.#usedSinceSet = 0
-    this.#ranShort = false
+    this.#pressed = false
   }
 
   /** Set by `grant()` when it wanted to grant but the node-wide pool was short. */

@@ -190,16 +190,30 @@ test('slow start: the first grant is small, small traffic is only replaced, a se
   assert.equal(pool.reserved, 0)
 })
 
-test('slow start: a sender that is not short of credit does not grow the window, however much it sends', () => {
+test('slow start: a sender of small messages with credit to spare does not grow the window, however much it sends', () => {
   const pool = new CreditPool(8 * 1024 * KiB)
   const receiver = new CreditReceiver(1024 * KiB, pool, 64 * KiB)
   receiver.grant()
-  for (let i = 0; i < 100; i++) {
-    receiver.flushed(receiver.consume(16 * KiB))
+  for (let i = 0; i < 1000; i++) {
+    receiver.flushed(receiver.consume(4 * KiB))
     receiver.grant()
   }
   assert.equal(receiver.target, 64 * KiB)
   assert.ok(receiver.outstanding >= 32 * KiB)
+})
+
+test('slow start: a bulk sender grows the window although grants keep ahead of it', () => {
+  const pool = new CreditPool(8 * 1024 * KiB)
+  const receiver = new CreditReceiver(1024 * KiB, pool, 8 * KiB)
+  let credit = receiver.grant()
+  // Full chunks (or what credit allows), each flushed and granted back before the next arrives.
+  for (let i = 0; i < 100; i++) {
+    const bytes = Math.min(65_002, credit - PORTAL_DATA_COST_OVERHEAD)
+    credit -= dataCost(bytes)
+    receiver.flushed(receiver.consume(bytes))
+    credit += receiver.grant()
+  }
+  assert.equal(receiver.target, 1024 * KiB)
 })
 
 test('regression: a small effective window grants when the sender may be stuck on a sliver', () => {
