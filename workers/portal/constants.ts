@@ -54,7 +54,9 @@ export const MIN_PORTAL_CHUNK_BYTES = 1024
  * upload, against 1 MiB): 128 KiB 0.85×, 256 KiB 0.96× (0.73× in an earlier run), 512 KiB 0.91×,
  * 2 MiB 0.96×: loopback saturates from 512 KiB on. 1 MiB also keeps one portal at ~20 MB/s
  * across a 50 ms path (the rate is at most window / RTT). The node-wide pool bounds the sum of
- * all windows, so a large window costs only while it is in use.
+ * all windows, so a large window costs only while it is in use. A portal does not start with
+ * it: its first grant is what an idle one keeps, and its effective window doubles each time the
+ * sender uses it up (slow start, ~7 doublings from 8 KiB), back to the start after idleness.
  */
 export const DEFAULT_PORTAL_WINDOW_BYTES = 1024 * 1024
 
@@ -95,9 +97,12 @@ export const PORTAL_MIN_PARTIAL_SEND_BYTES = 16 * 1024
 export const DEFAULT_PORTAL_CREDIT_POOL_BYTES = 128 * 1024 * 1024
 
 /**
- * Credit (bytes) a sender keeps when it gives the rest back after being idle: enough for a
- * few small messages without waiting a round trip; bigger bursts get a full window after one
- * round trip. 10,000 idle portals keep 80 MiB of reservations, under the pool.
+ * Credit (bytes) a sender keeps when it gives the rest back after being idle, and the first
+ * grant of every new portal (at least PORTAL_MIN_GRANT_BYTES): enough for a few small messages
+ * without waiting a round trip; bigger bursts grow the window by slow start. 10,000 idle (or
+ * just opened) portals keep 80 MiB of reservations, under the pool. Measured (bench/portal-idle):
+ * starting new portals at a full window instead filled the 128 MiB pool with unused credit, and
+ * a burst of opens waited for the sweep to bring it back.
  */
 export const DEFAULT_PORTAL_IDLE_CREDIT_KEEP_BYTES = 8 * 1024
 

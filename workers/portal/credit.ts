@@ -26,25 +26,62 @@ export function dataCost(bytes: number): number {
   return bytes + PORTAL_DATA_COST_OVERHEAD
 }
 
+/**
+ * Below this much credit (units) a sender cannot send a PORTAL_MIN_PARTIAL_SEND_BYTES piece and,
+ * with more pending, waits for a grant: the receiver counts it as having run short.
+ */
+const SHORT_CREDIT_UNITS = PORTAL_MIN_PARTIAL_SEND_BYTES + PORTAL_DATA_COST_OVERHEAD
+
 export class CreditReceiver {
+  /** The most this side grants and holds (the configured window). */
   readonly window: number
+  /** Where the effective window starts, and returns to after an idle sender gave credit back. */
+  readonly start: number
   readonly #pool: CreditPool
-  readonly #threshold: number
+  /** The effective window: `start`, doubled (up to `window`) each time the sender used it up. */
+  #target: number
   #outstanding = 0
   #held = 0
+  /** Units consumed since the effective window was last set. */
+  #usedSinceSet = 0
+  /**
+   * Since the effective window was last set, the sender ran short of credit (below
+   * SHORT_CREDIT_UNITS) or sent a bulk-sized message (at least PORTAL_MIN_PARTIAL_SEND_BYTES:
+   * more than a small request was pending). Only then may the window grow: a sender of small
+   * messages that has credit to spare grows nothing, however long it runs. The second sign
+   * matters because grants of flushed data are on their way before the sender runs dry, so
+   * while data flows the receiver rarely sees the sender's credit short.
+   */
+  #pressed = false
   #closed = false
 
-  constructor(window: number, pool: CreditPool) {
+  /**
+   * `start` (default: the whole window) is the first grant: a small start keeps the credit of
+   * portals that send little, or nothing, small (slow start); one that uses its credit up grows.
+   */
+  constructor(window: number, pool: CreditPool, start: number = window) {
     if (!Number.isInteger(window) || window < MIN_PORTAL_WINDOW_BYTES || window > MAX_PORTAL_WINDOW_BYTES) {
       throw new OckamError(
         'OCKAM_ERR_INVALID_ARGUMENT',
         `a portal window is ${MIN_PORTAL_WINDOW_BYTES} to ${MAX_PORTAL_WINDOW_BYTES} bytes, got ${window}`,
       )
     }
+    if (!Number.isInteger(start) || start < PORTAL_MIN_GRANT_BYTES || start > window) {
+      throw new OckamError(
+        'OCKAM_ERR_INVALID_ARGUMENT',
+        `a portal's first grant is ${PORTAL_MIN_GRANT_BYTES} bytes to its window (${window}), got ${start}`,
+      )
+    }
     this.window = window
+    this.start = start
+    this.#target = start
     this.#pool = pool
     pool.join()
-    this.#threshold = Math.max(PORTAL_MIN_GRANT_BYTES, Math.floor(window / PORTAL_GRANT_THRESHOLD_DIVISOR))
+  }
+
+  /** The effective window: what the receiver tops the sender's credit up to now. */
+  get target(): number {
+    return this.#target
   }
 
   /** Credit granted to the peer and not yet used by it. */
@@ -72,6 +109,8 @@ export class CreditReceiver {
     }
     this.#outstanding -= cost
     this.#held += cost
+    this.#usedSinceSet += cost
+    if (this.#outstanding < SHORT_CREDIT_UNITS || bytes >= PORTAL_MIN_PARTIAL_SEND_BYTES) this.#pressed = true
     this.#pool.hold(cost)
     return cost
   }
@@ -94,17 +133,29 @@ export class CreditReceiver {
     }
     this.#outstanding -= amount
     this.#pool.release(amount)
+    // The sender was idle: start again small, as a new portal does (never below what is still
+    // out, so a grant stays due whenever the sender spends).
+    this.#setTarget(Math.max(this.start, this.#outstanding + this.#held))
   }
 
   /**
-   * How much to grant now: 0 unless the window is short by at least a quarter (batching) and
-   * the pool has room. `wantsMore` afterwards says whether the pool was the reason for a 0.
+   * How much to grant now: what the sender consumed, back up to the effective window, which
+   * doubles (up to the window) once the sender has used a whole effective window and pressed
+   * on its credit (see #pressed). 0 unless the deficit is at least a quarter of the effective window (batching) —
+   * or the sender may be stuck: holding a sliver it will not send while a grant is due, with
+   * nothing left here to flush (no later flush would grant). `wantsMore` afterwards says whether
+   * the pool was the reason for a 0.
    */
   grant(): number {
     this.wantsMore = false
     if (this.#closed) return 0
-    const deficit = this.window - this.#outstanding - this.#held
-    if (deficit < this.#threshold) return 0
+    if (this.#pressed && this.#usedSinceSet >= this.#target && this.#target < this.window) {
+      this.#setTarget(Math.min(this.window, this.#target * 2))
+    }
+    const deficit = this.#target - this.#outstanding - this.#held
+    if (deficit <= 0) return 0
+    const threshold = Math.max(PORTAL_MIN_GRANT_BYTES, Math.floor(this.#target / PORTAL_GRANT_THRESHOLD_DIVISOR))
+    if (deficit < threshold && !(this.#held === 0 && this.#outstanding < SHORT_CREDIT_UNITS)) return 0
     const granted = this.#pool.take(deficit, PORTAL_MIN_GRANT_BYTES)
     if (granted === 0) {
       this.wantsMore = true
@@ -112,6 +163,12 @@ export class CreditReceiver {
     }
     this.#outstanding += granted
     return granted
+  }
+
+  #setTarget(target: number): void {
+    this.#target = target
+    this.#usedSinceSet = 0
+    this.#pressed = false
   }
 
   /** Set by `grant()` when it wanted to grant but the node-wide pool was short. */

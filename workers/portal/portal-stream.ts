@@ -19,7 +19,7 @@ import type { LocalMetadata, Message } from '../../runtime/message.js'
 import type { Route } from '../../runtime/route.js'
 import type { Router } from '../../runtime/router.js'
 import type { Worker } from '../../runtime/worker.js'
-import { PORTAL_PROTOCOL_VERSION } from './constants.js'
+import { PORTAL_MIN_GRANT_BYTES, PORTAL_PROTOCOL_VERSION } from './constants.js'
 import { CreditReceiver, CreditSender } from './credit.js'
 import type { CreditPool } from './credit-pool.js'
 import { sameIngress } from './ingress.js'
@@ -115,7 +115,11 @@ export class PortalStream implements Worker {
     this.side = options.side
     this.#socket = options.socket
     this.#host = options.host
-    this.#receiver = new CreditReceiver(options.host.settings.windowBytes, options.host.pool)
+    const { windowBytes, idleCreditKeepBytes } = options.host.settings
+    // Every portal starts with the credit an idle one keeps: a burst of new portals then takes
+    // little from the pool, and the ones that send much grow their window (CreditReceiver).
+    const start = Math.min(windowBytes, Math.max(PORTAL_MIN_GRANT_BYTES, idleCreditKeepBytes))
+    this.#receiver = new CreditReceiver(windowBytes, options.host.pool, start)
     this.#maxChunk = options.host.settings.maxChunkBytes
     this.incoming = {
       name: 'portal',
@@ -277,8 +281,8 @@ export class PortalStream implements Worker {
     socket.on('end', this.#onSocketEnd)
     this.#reading = true
     socket.resume()
-    // The first grant may have been short (pool nearly spent): top up or wait for the pool.
-    this.#grant()
+    // The first grant found the pool spent: a wake while opening could not grant, so ask again.
+    if (this.#receiver.outstanding === 0) this.#grant()
   }
 
   /** An `opened` for a portal that gave up already (open timeout): tell that outlet portal to go. */

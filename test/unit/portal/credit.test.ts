@@ -157,6 +157,91 @@ test('a sender with credit for a sliver waits while a grant is due, and sends wh
   assert.equal(sender.nextLength(64 * KiB, 48 * KiB), 48 * KiB)
 })
 
+test('slow start: the first grant is small, small traffic is only replaced, a sender that runs short grows', () => {
+  const pool = new CreditPool(8 * 1024 * KiB)
+  const receiver = new CreditReceiver(1024 * KiB, pool, 8 * KiB)
+  assert.equal(receiver.grant(), 8 * KiB)
+  assert.equal(pool.reserved, 8 * KiB)
+  // A small request, written out: the 1,300 units come back (the sender may hold a sliver it
+  // will not send while a grant is due), the effective window stays 8 KiB.
+  receiver.flushed(receiver.consume(1024))
+  assert.equal(receiver.grant(), 1024 + PORTAL_DATA_COST_OVERHEAD)
+  assert.equal(receiver.target, 8 * KiB)
+  assert.equal(pool.reserved, 8 * KiB)
+  // The sender uses its whole credit: each time, the effective window doubles, up to the window.
+  const targets: number[] = []
+  for (let i = 0; i < 10; i++) {
+    receiver.flushed(receiver.consume(receiver.outstanding - PORTAL_DATA_COST_OVERHEAD))
+    const granted = receiver.grant()
+    targets.push(receiver.target)
+    assert.equal(granted, receiver.target, 'the grant fills the new effective window')
+  }
+  assert.deepEqual(
+    targets,
+    [16, 32, 64, 128, 256, 512, 1024, 1024, 1024, 1024].map((k) => k * KiB),
+  )
+  // Idle: the sender gives back all but 8 KiB; the next small message is replaced, not topped up to 1 MiB.
+  receiver.returned(receiver.outstanding - 8 * KiB)
+  assert.equal(receiver.target, 8 * KiB)
+  assert.equal(pool.reserved, 8 * KiB)
+  receiver.flushed(receiver.consume(100))
+  assert.equal(receiver.grant(), 100 + PORTAL_DATA_COST_OVERHEAD)
+  receiver.close()
+  assert.equal(pool.reserved, 0)
+})
+
+test('slow start: a sender of small messages with credit to spare does not grow the window, however much it sends', () => {
+  const pool = new CreditPool(8 * 1024 * KiB)
+  const receiver = new CreditReceiver(1024 * KiB, pool, 64 * KiB)
+  receiver.grant()
+  for (let i = 0; i < 1000; i++) {
+    receiver.flushed(receiver.consume(4 * KiB))
+    receiver.grant()
+  }
+  assert.equal(receiver.target, 64 * KiB)
+  assert.ok(receiver.outstanding >= 32 * KiB)
+})
+
+test('slow start: a bulk sender grows the window although grants keep ahead of it', () => {
+  const pool = new CreditPool(8 * 1024 * KiB)
+  const receiver = new CreditReceiver(1024 * KiB, pool, 8 * KiB)
+  let credit = receiver.grant()
+  // Full chunks (or what credit allows), each flushed and granted back before the next arrives.
+  for (let i = 0; i < 100; i++) {
+    const bytes = Math.min(65_002, credit - PORTAL_DATA_COST_OVERHEAD)
+    credit -= dataCost(bytes)
+    receiver.flushed(receiver.consume(bytes))
+    credit += receiver.grant()
+  }
+  assert.equal(receiver.target, 1024 * KiB)
+})
+
+test('regression: a small effective window grants when the sender may be stuck on a sliver', () => {
+  const pool = new CreditPool(1024 * KiB)
+  const receiver = new CreditReceiver(1024 * KiB, pool, 8 * KiB)
+  const sender = new CreditSender()
+  sender.add(receiver.grant())
+  sender.spend(100)
+  receiver.flushed(receiver.consume(100))
+  // 20 KiB pending, credit for under 8 KiB and a grant due: the sender waits for it...
+  assert.equal(sender.nextLength(20 * KiB, 48 * KiB), 0)
+  // ...and the receiver, with nothing left to flush, sends it although it is under the batch size.
+  const granted = receiver.grant()
+  assert.equal(granted, 100 + PORTAL_DATA_COST_OVERHEAD)
+  sender.add(granted)
+  assert.equal(sender.nextLength(20 * KiB, 48 * KiB), 8 * KiB - PORTAL_DATA_COST_OVERHEAD)
+})
+
+test('a first grant outside the minimum grant to the window is refused', () => {
+  const pool = new CreditPool(1024 * KiB)
+  for (const start of [0, PORTAL_MIN_GRANT_BYTES - 1, 64 * KiB + 1, 1.5 * KiB]) {
+    assert.throws(
+      () => new CreditReceiver(64 * KiB, pool, start),
+      (error) => isOckamError(error, 'OCKAM_ERR_INVALID_ARGUMENT'),
+    )
+  }
+})
+
 /**
  * A model of one direction with messages in flight both ways: an honest sender (with its wait
  * rule) and the receiver, driven by a random schedule. The receiver's own check is the
@@ -174,10 +259,12 @@ test('whatever the interleaving, an honest sender stays within credit, the bound
       }),
       fc.integer({ min: 32, max: 128 }),
       fc.constantFrom(16 * KiB, 48 * KiB, 65_002),
-      (steps, windowKiB, maxChunk) => {
+      // The first grant: the whole window, or a slow start from a few KiB.
+      fc.constantFrom(0, 4 * KiB, 8 * KiB, 16 * KiB, 20 * KiB),
+      (steps, windowKiB, maxChunk, startBytes) => {
         const window = windowKiB * KiB
         const pool = new CreditPool(window * 2)
-        const receiver = new CreditReceiver(window, pool)
+        const receiver = new CreditReceiver(window, pool, startBytes === 0 ? window : startBytes)
         const sender = new CreditSender()
         const toReceiver: Array<{ kind: 'data'; bytes: number } | { kind: 'return'; amount: number }> = []
         const toSender: number[] = []
@@ -209,7 +296,8 @@ test('whatever the interleaving, an honest sender stays within credit, the bound
           const creditInFlight = toSender.reduce((sum, g) => sum + g, 0)
           // What the sender may still send, plus what is on the way, is what the receiver granted.
           assert.equal(sender.available + inFlight + creditInFlight, receiver.outstanding)
-          assert.ok(receiver.outstanding + receiver.held <= window)
+          assert.ok(receiver.outstanding + receiver.held <= receiver.target)
+          assert.ok(receiver.target <= window)
           assert.ok(pool.reserved <= pool.limit)
           assert.equal(pool.reserved, receiver.outstanding + receiver.held)
         }
