@@ -24,6 +24,7 @@ import { openStateStore } from '../../state/store.js'
 import { formatCounters, table } from '../format/table.js'
 import type { Output } from '../output.js'
 import { runUntilSignal } from '../run-until-signal.js'
+import { whereOf } from './resource-commands.js'
 
 interface NodeCreateOptions {
   foreground?: boolean
@@ -54,7 +55,7 @@ function describeStatus(node: NodeSummary): string {
 
 export function describeResources(resources: readonly ResourceInfo[]): string[] {
   return resources.map((r) => {
-    const where = typeof r.summary.address === 'string' ? r.summary.address : JSON.stringify(r.spec)
+    const where = whereOf(Object.keys(r.summary).length > 0 ? r.summary : r.spec)
     return r.state === 'running'
       ? `  ${r.kind} ${r.name}: ${where} (${formatCounters(r.counters)})`
       : `  ${r.kind} ${r.name}: FAILED ${r.error?.code ?? ''}: ${r.error?.message ?? ''}`

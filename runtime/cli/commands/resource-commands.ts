@@ -28,6 +28,24 @@ export const shown = (value: unknown): string => (value === undefined ? '-' : St
 /** commander's collector for a repeatable option (`--authorized A --authorized B`). */
 export const collect = (value: string, previous: string[] = []): string[] => [...previous, value]
 
+/**
+ * Where a resource is, in a few words, from its summary (or spec): `127.0.0.1:15432 → postgres`
+ * for an inlet, `outlet → 127.0.0.1:5432` for an outlet, the address of a listener, a relay's
+ * state; the JSON of what it was given otherwise.
+ */
+export function whereOf(summary: unknown): string {
+  const s = (typeof summary === 'object' && summary !== null ? summary : {}) as Record<string, unknown>
+  const text = (key: string) => (typeof s[key] === 'string' ? (s[key] as string) : undefined)
+  const from = text('from') ?? text('address')
+  const to = text('to')
+  if (from !== undefined && to !== undefined) return `${from} → ${to}`
+  if (from !== undefined) return from
+  const status = text('status')
+  if (status !== undefined)
+    return `${status}${text('forwardAddress') === undefined ? '' : ` at ${text('forwardAddress')}`}`
+  return JSON.stringify(summary)
+}
+
 export function stateOf(info: ResourceInfo): string {
   return info.state === 'running' ? 'running' : `failed: ${info.error?.code}`
 }

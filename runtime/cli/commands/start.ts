@@ -39,6 +39,7 @@ import type { Output } from '../output.js'
 import { runUntilSignal } from '../run-until-signal.js'
 import { withTrustSession } from '../trust-session.js'
 import { enrollWithTicket } from './enroll.js'
+import { whereOf } from './resource-commands.js'
 
 interface StartOptions {
   config: string
@@ -121,8 +122,7 @@ function desiredNodes(config: ValidConfig, only: string | undefined, managedBy: 
 }
 
 function specText(spec: unknown): string {
-  const address = (spec as { address?: unknown } | null)?.address
-  return typeof address === 'string' ? address : JSON.stringify(spec)
+  return whereOf(spec)
 }
 
 function describePlan(plan: ConfigPlan, desired: readonly DesiredNode[]): string {
