@@ -9,11 +9,12 @@
  * open timeout, so they are served as soon as it is back.
  */
 import { EventEmitter } from 'node:events'
-import { Backoff, type BackoffOptions, sleep } from '../../runtime/backoff.js'
+import { Backoff, type BackoffOptions } from '../../runtime/backoff.js'
 import type { Context } from '../../runtime/context.js'
 import { isOckamError, OckamError } from '../../runtime/errors.js'
 import type { Logger } from '../../runtime/log.js'
 import type { Route } from '../../runtime/route.js'
+import { keepAlive, runRetryLoop } from '../../runtime/session-loop.js'
 import type { SecureChannel } from '../secure-channel/types.js'
 
 /** Time between pings along an inlet's route (ms). */
@@ -134,88 +135,77 @@ class Session extends EventEmitter<{ up: [RouteSessionState]; down: [OckamError]
   }
 
   async #run(): Promise<void> {
-    const stop = this.#stop.signal
-    while (!stop.aborted) {
-      const cycle = new AbortController()
-      const onStop = () => cycle.abort(stop.reason)
-      stop.addEventListener('abort', onStop, { once: true })
-      let opened: OpenedRoute | undefined
-      let error: OckamError | undefined
-      try {
-        this.#state = { ...this.#state, status: 'connecting' }
-        opened = await this.#options.open(cycle.signal)
-        for (const channel of opened.channels) {
-          void channel.closed.then((closed) =>
-            cycle.abort(
-              new OckamError('OCKAM_ERR_PORTAL_PATH_LOST', `a channel of the route closed (${closed.reason})`),
-            ),
+    await runRetryLoop({
+      stop: this.#stop.signal,
+      backoff: this.#backoff,
+      attempt: (cycle) => this.#attempt(cycle),
+      onEnded: (caught) => {
+        const failure =
+          caught === undefined
+            ? new OckamError('OCKAM_ERR_PORTAL_PATH_LOST', 'the route ended without a reason')
+            : typed(caught)
+        const wasUp = this.#state.status === 'up'
+        this.#state = { ...this.#state, status: 'down', attempts: this.#state.attempts + 1, lastError: failure }
+        if (wasUp || this.#state.attempts === 1 || this.#state.attempts % 10 === 0) {
+          this.#options.log.warn(
+            {
+              event: 'inlet.route.down',
+              inlet: this.#options.name,
+              code: failure.code,
+              attempts: this.#state.attempts,
+            },
+            `inlet ${this.#options.name}: route down (${failure.message}); new connections are reset until it is back`,
           )
         }
-        this.#current = opened
-        this.#backoff.reset()
-        const { lastError: _, ...rest } = this.#state
-        this.#state = {
-          ...rest,
-          status: 'up',
-          attempts: 0,
-          ups: rest.ups + 1,
-          ...(opened.peer === undefined ? {} : { peer: opened.peer }),
-        }
-        this.#options.log.info(
-          { event: 'inlet.route.up', inlet: this.#options.name, peer: opened.peer },
-          `inlet ${this.#options.name}: route up${opened.peer === undefined ? '' : ` to ${opened.peer}`}`,
-        )
-        this.emit('up', this.#state)
-        await this.#keepAlive(opened.pingRoute, cycle.signal)
-      } catch (caught) {
-        error = typed(caught)
-      } finally {
-        stop.removeEventListener('abort', onStop)
-        cycle.abort()
-        this.#current = undefined
-        await opened?.close().catch(() => undefined)
-      }
-      if (stop.aborted) break
-      const failure = error ?? new OckamError('OCKAM_ERR_PORTAL_PATH_LOST', 'the route ended without a reason')
-      const wasUp = this.#state.status === 'up'
-      this.#state = { ...this.#state, status: 'down', attempts: this.#state.attempts + 1, lastError: failure }
-      if (wasUp || this.#state.attempts === 1 || this.#state.attempts % 10 === 0) {
-        this.#options.log.warn(
-          { event: 'inlet.route.down', inlet: this.#options.name, code: failure.code, attempts: this.#state.attempts },
-          `inlet ${this.#options.name}: route down (${failure.message}); new connections are reset until it is back`,
-        )
-      }
-      if (wasUp) this.#options.onDown?.(failure)
-      this.emit('down', failure)
-      try {
-        await this.#backoff.wait(stop)
-      } catch {
-        break
-      }
-    }
+        if (wasUp) this.#options.onDown?.(failure)
+        this.emit('down', failure)
+      },
+    })
     this.#state = { ...this.#state, status: 'stopped' }
   }
 
-  async #keepAlive(pingRoute: Route, signal: AbortSignal): Promise<never> {
-    let misses = 0
-    for (;;) {
-      await sleep(this.#pingIntervalMs, signal)
-      try {
-        await this.#options.context.request(pingRoute, new Uint8Array([0x70]), {
-          timeoutMs: this.#pingIntervalMs,
-          signal,
-        })
-        misses = 0
-      } catch (caught) {
-        const error = typed(caught)
-        if (signal.aborted) throw error
-        misses += 1
-        if (misses >= this.#maxMisses) {
-          throw new OckamError('OCKAM_ERR_PORTAL_PATH_LOST', `${misses} pings along the route went unanswered`, {
-            cause: error,
-          })
-        }
+  /** Opens the route, reports it up, pings along it; settles (after closing it) once it is lost. */
+  async #attempt(cycle: AbortController): Promise<void> {
+    let opened: OpenedRoute | undefined
+    try {
+      this.#state = { ...this.#state, status: 'connecting' }
+      opened = await this.#options.open(cycle.signal)
+      for (const channel of opened.channels) {
+        void channel.closed.then((closed) =>
+          cycle.abort(new OckamError('OCKAM_ERR_PORTAL_PATH_LOST', `a channel of the route closed (${closed.reason})`)),
+        )
       }
+      this.#current = opened
+      this.#backoff.reset()
+      const { lastError: _, ...rest } = this.#state
+      this.#state = {
+        ...rest,
+        status: 'up',
+        attempts: 0,
+        ups: rest.ups + 1,
+        ...(opened.peer === undefined ? {} : { peer: opened.peer }),
+      }
+      this.#options.log.info(
+        { event: 'inlet.route.up', inlet: this.#options.name, peer: opened.peer },
+        `inlet ${this.#options.name}: route up${opened.peer === undefined ? '' : ` to ${opened.peer}`}`,
+      )
+      this.emit('up', this.#state)
+      const pingRoute = opened.pingRoute
+      await keepAlive({
+        intervalMs: this.#pingIntervalMs,
+        maxMisses: this.#maxMisses,
+        signal: cycle.signal,
+        ping: (signal) =>
+          this.#options.context.request(pingRoute, new Uint8Array([0x70]), { timeoutMs: this.#pingIntervalMs, signal }),
+        lost: (misses, cause) =>
+          new OckamError('OCKAM_ERR_PORTAL_PATH_LOST', `${misses} pings along the route went unanswered`, {
+            cause: typed(cause),
+          }),
+      })
+    } finally {
+      cycle.abort()
+      this.#current = undefined
+      await opened?.close().catch(() => undefined)
     }
   }
 }

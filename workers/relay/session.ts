@@ -8,9 +8,10 @@
  * own: this loop is what brings a relay back after the project restarts or the network drops.
  */
 import { EventEmitter } from 'node:events'
-import { Backoff, type BackoffOptions, sleep } from '../../runtime/backoff.js'
+import { Backoff, type BackoffOptions } from '../../runtime/backoff.js'
 import { isOckamError, OckamError } from '../../runtime/errors.js'
 import type { Router } from '../../runtime/router.js'
+import { keepAlive, runRetryLoop } from '../../runtime/session-loop.js'
 import type { SecureChannel } from '../secure-channel/types.js'
 import {
   DEFAULT_RELAY_LISTENER_ADDRESS,
@@ -174,97 +175,83 @@ class Session extends EventEmitter<RelaySessionEvents> implements RelaySession {
   }
 
   async #run(): Promise<void> {
-    const stop = this.#stop.signal
-    while (!stop.aborted) {
-      const cycle = new AbortController()
-      const onStop = () => cycle.abort(stop.reason)
-      stop.addEventListener('abort', onStop, { once: true })
-      let channel: SecureChannel | undefined
-      let error: OckamError | undefined
-      try {
-        this.#set({ status: 'connecting' })
-        channel = await this.#options.connect(cycle.signal)
-        void channel.closed.then((closed) =>
-          cycle.abort(
-            new OckamError('OCKAM_ERR_RELAY_LOST', `the channel to the project closed (${closed.reason})`, {
-              ...(closed.error === undefined ? {} : { cause: closed.error }),
-            }),
-          ),
+    await runRetryLoop({
+      stop: this.#stop.signal,
+      backoff: this.#backoff,
+      attempt: (cycle) => this.#attempt(cycle),
+      onEnded: (caught) => {
+        const failure =
+          caught === undefined
+            ? new OckamError('OCKAM_ERR_RELAY_LOST', `relay ${this.name}: the session ended without a reason`)
+            : asOckamError(caught)
+        this.#set({ status: 'down', attempts: this.#state.attempts + 1, lastError: failure }, [
+          'forwardAddress',
+          'upSince',
+        ])
+        this.#router.counters.inc('relay.session.down')
+        this.#router.log.warn(
+          { event: 'relay.session.down', relay: this.name, code: failure.code, attempts: this.#state.attempts },
+          `relay ${this.name} is down: ${failure.message}`,
         )
-        if (!channel.isOpen) throw new OckamError('OCKAM_ERR_RELAY_LOST', 'the channel to the project closed')
-        this.#receiver = await startRelayReceiver(this.#router, {
-          name: this.name,
-          channel: channel.address.value,
-          ...(this.#options.serviceAddress === undefined ? {} : { serviceAddress: this.#options.serviceAddress }),
-          listenerAddress: this.#options.listenerAddress ?? DEFAULT_RELAY_LISTENER_ADDRESS,
-        })
-        const registered = await this.#receiver.request('register', {
-          timeoutMs: this.#timeoutMs,
-          signal: cycle.signal,
-        })
-        this.#backoff.reset()
-        this.#set({
-          status: 'up',
-          attempts: 0,
-          ups: this.#state.ups + 1,
-          forwardAddress: registered.forwardAddress,
-          upSince: Date.now(),
-        })
-        this.#router.counters.inc('relay.session.up')
-        this.emit('up', this.#state)
-        await this.#keepAlive(this.#receiver, cycle.signal)
-      } catch (caught) {
-        error = asOckamError(caught)
-      } finally {
-        stop.removeEventListener('abort', onStop)
-        cycle.abort()
-        const receiver = this.#receiver
-        this.#receiver = undefined
-        await receiver?.stop()
-        if (channel?.isOpen === true) await channel.close().catch(() => undefined)
-      }
-      if (stop.aborted) break
-      const failure =
-        error ?? new OckamError('OCKAM_ERR_RELAY_LOST', `relay ${this.name}: the session ended without a reason`)
-      this.#set({ status: 'down', attempts: this.#state.attempts + 1, lastError: failure }, [
-        'forwardAddress',
-        'upSince',
-      ])
-      this.#router.counters.inc('relay.session.down')
-      this.#router.log.warn(
-        { event: 'relay.session.down', relay: this.name, code: failure.code, attempts: this.#state.attempts },
-        `relay ${this.name} is down: ${failure.message}`,
-      )
-      this.emit('down', failure)
-      try {
-        await this.#backoff.wait(stop)
-      } catch {
-        break
-      }
-    }
+        this.emit('down', failure)
+      },
+    })
     this.#set({ status: 'stopped' }, ['forwardAddress', 'upSince'])
     this.emit('stopped')
   }
 
-  /** Returns only by throwing: the channel closed, pings went unanswered, or the service forgot us. */
-  async #keepAlive(receiver: RelayReceiver, signal: AbortSignal): Promise<never> {
-    let misses = 0
-    for (;;) {
-      await sleep(this.#pingIntervalMs, signal)
-      try {
-        await receiver.request('ping', { timeoutMs: Math.min(this.#timeoutMs, this.#pingIntervalMs), signal })
-        misses = 0
-      } catch (caught) {
-        const error = asOckamError(caught)
-        if (signal.aborted || error.code !== 'OCKAM_ERR_TIMEOUT') throw error
-        misses += 1
-        this.#router.counters.inc('relay.session.ping_missed')
-        if (misses >= this.#maxMisses) {
-          throw new OckamError('OCKAM_ERR_RELAY_LOST', `${misses} relay pings in a row went unanswered`, {
-            cause: error,
-          })
-        }
-      }
+  /** Opens the channel, registers, pings; settles (after tearing down) once the relay is lost. */
+  async #attempt(cycle: AbortController): Promise<void> {
+    let channel: SecureChannel | undefined
+    try {
+      this.#set({ status: 'connecting' })
+      channel = await this.#options.connect(cycle.signal)
+      void channel.closed.then((closed) =>
+        cycle.abort(
+          new OckamError('OCKAM_ERR_RELAY_LOST', `the channel to the project closed (${closed.reason})`, {
+            ...(closed.error === undefined ? {} : { cause: closed.error }),
+          }),
+        ),
+      )
+      if (!channel.isOpen) throw new OckamError('OCKAM_ERR_RELAY_LOST', 'the channel to the project closed')
+      const receiver = await startRelayReceiver(this.#router, {
+        name: this.name,
+        channel: channel.address.value,
+        ...(this.#options.serviceAddress === undefined ? {} : { serviceAddress: this.#options.serviceAddress }),
+        listenerAddress: this.#options.listenerAddress ?? DEFAULT_RELAY_LISTENER_ADDRESS,
+      })
+      this.#receiver = receiver
+      const registered = await receiver.request('register', { timeoutMs: this.#timeoutMs, signal: cycle.signal })
+      this.#backoff.reset()
+      this.#set({
+        status: 'up',
+        attempts: 0,
+        ups: this.#state.ups + 1,
+        forwardAddress: registered.forwardAddress,
+        upSince: Date.now(),
+      })
+      this.#router.counters.inc('relay.session.up')
+      this.emit('up', this.#state)
+      // Returns only by throwing: the channel closed, pings went unanswered, or the service forgot us.
+      await keepAlive({
+        intervalMs: this.#pingIntervalMs,
+        maxMisses: this.#maxMisses,
+        signal: cycle.signal,
+        ping: (signal) =>
+          receiver.request('ping', { timeoutMs: Math.min(this.#timeoutMs, this.#pingIntervalMs), signal }),
+        isMiss: (error) => asOckamError(error).code === 'OCKAM_ERR_TIMEOUT',
+        onMiss: () => this.#router.counters.inc('relay.session.ping_missed'),
+        lost: (misses, cause) =>
+          new OckamError('OCKAM_ERR_RELAY_LOST', `${misses} relay pings in a row went unanswered`, {
+            cause: asOckamError(cause),
+          }),
+      })
+    } finally {
+      cycle.abort()
+      const receiver = this.#receiver
+      this.#receiver = undefined
+      await receiver?.stop()
+      if (channel?.isOpen === true) await channel.close().catch(() => undefined)
     }
   }
 }
