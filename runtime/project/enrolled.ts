@@ -20,6 +20,11 @@ export interface EnrolledProject {
   readonly enrolledAt: number
 }
 
+/** Whether the folder joined a project (the record exists; nothing read or verified). */
+export function hasEnrolledProject(stateDir: string): boolean {
+  return existsSync(join(stateDir, ENROLLED_FILE))
+}
+
 export function enrolledProject(stateDir: string): EnrolledProject | undefined {
   const path = join(stateDir, ENROLLED_FILE)
   if (!existsSync(path)) return undefined

@@ -9,6 +9,7 @@ import { parseHostPort } from '../../transports/tcp/host-port.js'
 import { createAuthorityService } from '../authority/authority.js'
 import { OckamError } from '../errors.js'
 import type { MultiaddrSegment } from '../multiaddr.js'
+import { createAuthorityProjectRepository } from '../state/authority-project-repository.js'
 import { createHeldCredentialRepository } from '../state/held-credential-repository.js'
 import type { StateStore } from '../state/store.js'
 import { DEFAULT_CLOCK_SKEW_SECONDS } from '../trust/constants.js'
@@ -17,7 +18,7 @@ import type { IdentitiesService } from '../trust/identities/identities.js'
 import { verifyIdentityHistory } from '../trust/identity/history.js'
 import type { VerifiedIdentity } from '../trust/identity/types.js'
 import { nowSeconds } from '../trust/identity/validity.js'
-import { enrolledProject } from './enrolled.js'
+import { enrolledProject, hasEnrolledProject } from './enrolled.js'
 
 export interface ProjectMembership {
   readonly name: string
@@ -50,6 +51,14 @@ export function projectMembership(store: StateStore, identities: IdentitiesServi
     crypto,
   )
   return { name: enrolled.name, address: enrolled.address, authority, hosted: false }
+}
+
+/**
+ * Whether the folder hosts or joined a project, from two cheap reads with nothing verified: for
+ * decisions taken on every portal open (projectMembership verifies the authority's history).
+ */
+export function hasProject(store: StateStore): boolean {
+  return hasEnrolledProject(store.dir) || createAuthorityProjectRepository(store.db).get() !== undefined
 }
 
 /** The presentations `subject` holds from `authority` that have not expired (at most one today). */

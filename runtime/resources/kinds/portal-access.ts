@@ -23,7 +23,7 @@ import { OckamError } from '../../errors.js'
 import type { Logger } from '../../log.js'
 import type { Message } from '../../message.js'
 import type { OckamNode } from '../../node.js'
-import { projectMembership } from '../../project/membership.js'
+import { hasProject } from '../../project/membership.js'
 import { revokedIdentities } from '../../project/revoked-identities.js'
 import type { StateStore } from '../../state/store.js'
 import { stateFolderIdentifiers } from '../../trust/channel-identity.js'
@@ -78,7 +78,7 @@ export function portalAccess(
     return {
       policy: given ?? stored?.policy,
       text: spec.allow ?? stored?.expression,
-      inProject: projectMembership(host.store, identities) !== undefined,
+      inProject: hasProject(host.store),
     }
   }
   return {
