@@ -14,6 +14,7 @@ import { spawn } from 'node:child_process'
 import { existsSync, readdirSync } from 'node:fs'
 import { basename, dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { NODE_HOST_FLAGS } from '../runtime/host-flags.js'
 import { baselineStatus, missingBaselinesMessage } from './helpers/baselines.js'
 import { printTable } from './helpers/format.js'
 
@@ -34,7 +35,10 @@ function benchFileName(argument: string): string {
 
 function runOne(file: string): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [join(benchDirectory, file)], { stdio: 'inherit', env: process.env })
+    const child = spawn(process.execPath, [...NODE_HOST_FLAGS, join(benchDirectory, file)], {
+      stdio: 'inherit',
+      env: process.env,
+    })
     child.once('error', reject)
     child.once('exit', (code, signal) => resolve({ code, signal }))
   })

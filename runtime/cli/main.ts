@@ -1,4 +1,4 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --initial-old-space-size=64
 /** The `ockam-runtime` command. Each subcommand lives in commands/; errors become one line and an exit code. */
 import { Command, CommanderError } from 'commander'
 import { OckamError } from '../errors.js'

@@ -13,6 +13,7 @@ import { createControlServer } from '../control/server.js'
 import { controlSocketLocation, ensureSocketDir } from '../control/socket-path.js'
 import { createDefaultNode, tcpOf } from '../defaults.js'
 import { OckamError } from '../errors.js'
+import { hasHostFlags, NODE_HOST_FLAGS } from '../host-flags.js'
 import type { Logger } from '../log.js'
 import type { OckamNode } from '../node.js'
 import type { TaskPoolOptions } from '../pool/task-pool.js'
@@ -341,6 +342,12 @@ export async function startNodeHost(options: NodeHostOptions): Promise<NodeHost>
     { event: 'node.ready', socket: location.path, listeners: tcpOf(node).listenAddresses() },
     `node ${name} is ready`,
   )
+  if (!hasHostFlags()) {
+    log.info(
+      { event: 'node.host_flags_missing', flags: NODE_HOST_FLAGS },
+      `node ${name} runs without ${NODE_HOST_FLAGS.join(' ')}: a busy portal costs about twice the CPU per byte, spent in V8's garbage collector (docs/performance.md)`,
+    )
+  }
 
   const started = node
   const manager = resources

@@ -8,6 +8,7 @@ import { spawn } from 'node:child_process'
 import { closeSync, openSync, readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { OckamError } from '../errors.js'
+import { NODE_HOST_FLAGS } from '../host-flags.js'
 import { STATE_DIR_ENV } from '../state/constants.js'
 import { DEFAULT_NODE_READY_TIMEOUT_MS } from './constants.js'
 import { ensureNodeDir, nodeFiles, withPrivateUmask } from './node-files.js'
@@ -41,7 +42,7 @@ export async function spawnNodeProcess(
   const logFd = withPrivateUmask(() => openSync(files.logFile, 'a', 0o600))
   let child: ReturnType<typeof spawn>
   try {
-    child = spawn(process.execPath, [CLI_MAIN, 'node', 'start', name, '--foreground'], {
+    child = spawn(process.execPath, [...NODE_HOST_FLAGS, CLI_MAIN, 'node', 'start', name, '--foreground'], {
       detached: true,
       stdio: ['ignore', logFd, logFd, 'ipc'],
       env: { ...process.env, [STATE_DIR_ENV]: stateDir },

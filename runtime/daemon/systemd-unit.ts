@@ -4,6 +4,7 @@
  * recorded resources. Only the file is written; enabling it is the user's call (we print how).
  */
 import { join } from 'node:path'
+import { NODE_HOST_FLAGS } from '../host-flags.js'
 
 export interface SystemdUnitOptions {
   readonly nodeName: string
@@ -33,7 +34,15 @@ export function quoteSystemd(value: string): string {
 }
 
 export function systemdUnit(options: SystemdUnitOptions): string {
-  const exec = [options.execPath, options.cliPath, 'node', 'start', options.nodeName, '--foreground']
+  const exec = [
+    options.execPath,
+    ...NODE_HOST_FLAGS,
+    options.cliPath,
+    'node',
+    'start',
+    options.nodeName,
+    '--foreground',
+  ]
     .map(quoteSystemd)
     .join(' ')
   return [

@@ -6,11 +6,12 @@
 import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
 import { once } from 'node:events'
-import { statSync, writeFileSync } from 'node:fs'
+import { readFileSync, statSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { join } from 'node:path'
 import { test } from 'node:test'
 import { processAlive } from '../../runtime/daemon/process-alive.js'
+import { NODE_HOST_FLAGS } from '../../runtime/host-flags.js'
 import { runCli, tempHome } from '../helpers/cli.js'
 import { echoRoute, json, type NodeJson, oneLineError } from '../helpers/node-cli.js'
 
@@ -61,6 +62,10 @@ test('create, list, show, stop, start, delete: a node keeps its port across stop
 
   const restarted = await json<{ listeners: string[]; pid: number }>(['node', 'start', 'n1'], env)
   assert.deepEqual(restarted.listeners, [listener], 'same port after a restart')
+  // The daemon runs with the host flags (runtime/host-flags.ts): its command line says so.
+  const cmdline = readFileSync(`/proc/${restarted.pid}/cmdline`, 'utf8').split('\0')
+  for (const flag of NODE_HOST_FLAGS)
+    assert.ok(cmdline.includes(flag), `daemon command line ${cmdline.join(' ')} has ${flag}`)
   oneLineError(await runCli(['node', 'start', 'n1'], env), 'OCKAM_ERR_NODE_ALREADY_RUNNING')
 
   const logs = await runCli(['node', 'logs', 'n1', '--lines', '3'], env)

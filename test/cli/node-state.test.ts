@@ -98,7 +98,7 @@ test('node service install writes a systemd user unit that runs the node in the 
   assert.match(unit, /^\[Unit\]$/m)
   assert.match(
     unit,
-    /^ExecStart="[^"]+node[^"]*" "[^"]+\/runtime\/cli\/main\.js" "node" "start" "svc" "--foreground"$/m,
+    /^ExecStart="[^"]+node[^"]*" "--initial-old-space-size=64" "[^"]+\/runtime\/cli\/main\.js" "node" "start" "svc" "--foreground"$/m,
   )
   assert.match(
     unit,
