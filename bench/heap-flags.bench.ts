@@ -7,7 +7,8 @@
  * variant's flags; the client and the counting sink run here and cost both variants the same.
  * Bulk upload of up to 256 MiB (or 3 s) per segment; MB/s, CPU-s per GB of the two node
  * processes, and their full (mark-compact) garbage collections per GB, counted inside each node
- * by a PerformanceObserver.
+ * by a PerformanceObserver; and the larger RSS of the two nodes after a segment (the flag lets
+ * garbage reach 64 MB before a full collection, which shows there).
  */
 import { type ChildProcess, fork } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
@@ -52,7 +53,9 @@ const VARIANTS: readonly Variant[] = [
   { name: NODE_HOST_FLAGS.join(' '), flags: NODE_HOST_FLAGS },
 ]
 
-type ChildMessage = { type: 'ready'; address: string } | { type: 'stats'; cpuMicros: number; fullGcs: number }
+type ChildMessage =
+  | { type: 'ready'; address: string }
+  | { type: 'stats'; cpuMicros: number; fullGcs: number; rssBytes: number }
 
 // ---------------------------------------------------------------------------------------------
 // Child processes: one node each
@@ -77,7 +80,12 @@ async function scratchIdentity() {
 function serveParent(ready: string): void {
   process.on('message', (message: { type?: string }) => {
     if (message.type === 'stats') {
-      process.send?.({ type: 'stats', cpuMicros: cpuMicros(), fullGcs } satisfies ChildMessage)
+      process.send?.({
+        type: 'stats',
+        cpuMicros: cpuMicros(),
+        fullGcs,
+        rssBytes: process.memoryUsage.rss(),
+      } satisfies ChildMessage)
     } else if (message.type === 'stop') process.exit(0)
   })
   process.on('disconnect', () => process.exit(0))
@@ -112,7 +120,7 @@ async function runInletNode(outletNode: string): Promise<void> {
 
 interface NodeChild {
   readonly address: string
-  stats(): Promise<{ cpuMicros: number; fullGcs: number }>
+  stats(): Promise<{ cpuMicros: number; fullGcs: number; rssBytes: number }>
   stop(): void
 }
 
@@ -134,8 +142,8 @@ async function startChild(args: readonly string[], flags: readonly string[]): Pr
     async stats() {
       const reply = next('stats')
       child.send({ type: 'stats' })
-      const { cpuMicros: micros, fullGcs: gcs } = await reply
-      return { cpuMicros: micros, fullGcs: gcs }
+      const { cpuMicros: micros, fullGcs: gcs, rssBytes } = await reply
+      return { cpuMicros: micros, fullGcs: gcs, rssBytes }
     },
     stop: () => child.send({ type: 'stop' }),
   }
@@ -178,6 +186,8 @@ interface Segment {
   readonly mbPerSecond: number
   readonly cpuPerGb: number
   readonly fullGcsPerGb: number
+  /** The larger RSS of the two nodes right after the segment (MiB). */
+  readonly rssMiB: number
 }
 
 async function bulk(inlet: string, nodes: readonly NodeChild[]): Promise<Segment> {
@@ -204,7 +214,8 @@ async function bulk(inlet: string, nodes: readonly NodeChild[]): Promise<Segment
   const gb = sent / 1e9
   const cpu = after.reduce((sum, s, i) => sum + s.cpuMicros - (before[i]?.cpuMicros ?? 0), 0) / 1e6
   const gcs = after.reduce((sum, s, i) => sum + s.fullGcs - (before[i]?.fullGcs ?? 0), 0)
-  return { mbPerSecond: sent / 1e6 / seconds, cpuPerGb: cpu / gb, fullGcsPerGb: gcs / gb }
+  const rssMiB = Math.max(...after.map((s) => s.rssBytes)) / MiB
+  return { mbPerSecond: sent / 1e6 / seconds, cpuPerGb: cpu / gb, fullGcsPerGb: gcs / gb, rssMiB }
 }
 
 async function runBench(): Promise<void> {
@@ -228,7 +239,15 @@ async function runBench(): Promise<void> {
     const base = results.get(VARIANTS[0]?.name ?? '') ?? []
     printTable(
       `Portal in a secure channel, inlet and outlet nodes in child processes with each variant's flags; up to ${BULK_BYTES / MiB} MiB or ${BULK_MAX_MS / 1000} s per segment; ${knobs.rounds} interleaved rounds after a warm-up`,
-      ['node flags', 'MB/s', 'CPU-s/GB', 'full GCs/GB', 'MB/s vs defaults', 'CPU vs defaults'],
+      [
+        'node flags',
+        'MB/s',
+        'CPU-s/GB',
+        'full GCs/GB',
+        'RSS MiB (max of nodes)',
+        'MB/s vs defaults',
+        'CPU vs defaults',
+      ],
       VARIANTS.map((variant) => {
         const r = results.get(variant.name) ?? []
         return [
@@ -236,6 +255,7 @@ async function runBench(): Promise<void> {
           median(r.map((s) => s.mbPerSecond)),
           median(r.map((s) => s.cpuPerGb)),
           median(r.map((s) => s.fullGcsPerGb)),
+          Math.max(...r.map((s) => s.rssMiB)),
           formatSpread(
             pairedRatios(
               r.map((s) => s.mbPerSecond),
