@@ -33,7 +33,8 @@ import { median, pairedRatios } from './helpers/stats.js'
 import { armWatchdog } from './helpers/watchdog.js'
 
 const knobs = benchKnobs()
-const CLIENTS = 4
+/** DESIGN §9 measures `pgbench -S -c 8 -j 2`. */
+const CLIENTS = 8
 const THREADS = 2
 /** Seconds per pgbench run (bounded: pgbench -T). */
 const SECONDS = knobs.quick ? 1 : 5
