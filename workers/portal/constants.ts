@@ -141,3 +141,11 @@ export const DEFAULT_INLET_MAX_PORTALS = 10_000
 
 /** The outlet service's address unless told otherwise (what `RELAY:SERVICE` defaults SERVICE to). */
 export const DEFAULT_OUTLET_ADDRESS = 'outlet'
+
+/**
+ * Bytes of a full socket read (libuv reads at most 64 KiB at a time). A shorter read means the
+ * socket had nothing more for now, so a partial chunk is sent at once instead of at the end of
+ * the loop turn: nothing will join it, and the wait cost request/response traffic (1-byte round
+ * trips, pgbench) a loop turn at each end.
+ */
+export const PORTAL_FULL_READ_BYTES = 64 * 1024

@@ -19,7 +19,7 @@ import type { LocalMetadata, Message } from '../../runtime/message.js'
 import type { Route } from '../../runtime/route.js'
 import type { Router } from '../../runtime/router.js'
 import type { Worker } from '../../runtime/worker.js'
-import { PORTAL_MIN_GRANT_BYTES, PORTAL_PROTOCOL_VERSION } from './constants.js'
+import { PORTAL_FULL_READ_BYTES, PORTAL_MIN_GRANT_BYTES, PORTAL_PROTOCOL_VERSION } from './constants.js'
 import { CreditReceiver, CreditSender } from './credit.js'
 import type { CreditPool } from './credit-pool.js'
 import { sameIngress } from './ingress.js'
@@ -87,6 +87,8 @@ export class PortalStream implements Worker {
   #pending: Buffer[] = []
   #pendingBytes = 0
   #flushScheduled = false
+  /** The last socket read was short: the socket had nothing more, so a partial chunk need not wait. */
+  #lastReadShort = false
   #reading = false
   #localEnded = false
   /** The socket closed cleanly after both directions ended; the end message may still be pending. */
@@ -353,6 +355,7 @@ export class PortalStream implements Worker {
     this.#host.bytes.in += chunk.length
     this.#pending.push(chunk)
     this.#pendingBytes += chunk.length
+    this.#lastReadShort = chunk.length < PORTAL_FULL_READ_BYTES
     this.#drainPending(false)
   }
 
@@ -363,16 +366,17 @@ export class PortalStream implements Worker {
 
   /**
    * Turns pending socket bytes into data messages, as far as credit and the queue allow. Full
-   * chunks go at once; a partial one waits for the end of this event-loop turn (setImmediate),
-   * so the several reads libuv makes in one poll are sent as large chunks, not as 64 KiB reads
-   * cut into a chunk and a sliver.
+   * chunks go at once; a partial one after a full read waits for the end of this event-loop turn
+   * (setImmediate), so the several reads libuv makes in one poll are sent as large chunks, not as
+   * 64 KiB reads cut into a chunk and a sliver. After a short read nothing more is coming: it goes
+   * at once.
    */
   #drainPending(final: boolean): void {
     if (this.#state !== 'open') return
     while (this.#pendingBytes > 0 && this.#queuedData < MAX_QUEUED_DATA_MESSAGES) {
       const length = this.#sender.nextLength(this.#pendingBytes, this.#maxChunk)
       if (length === 0) break
-      if (!final && length < this.#maxChunk && length === this.#pendingBytes) {
+      if (!final && !this.#lastReadShort && length < this.#maxChunk && length === this.#pendingBytes) {
         if (!this.#flushScheduled) {
           this.#flushScheduled = true
           setImmediate(this.#flushPartial)
