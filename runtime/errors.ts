@@ -240,6 +240,9 @@ export const ERROR_CODES = {
   OCKAM_ERR_PROJECT_NONE: 'this state folder neither hosts nor is enrolled in a project',
   OCKAM_ERR_PROJECT_RECORD_INVALID: 'the stored record of the enrolled project is unreadable',
   OCKAM_ERR_PROJECT_MISMATCH: 'a route or resource names another project than the one of this state folder',
+  // Inlet route probes: a dead far end behind a live first hop
+  OCKAM_ERR_PORTAL_ROUTE_UNANSWERED:
+    'a probe along an inlet route went unanswered (the outlet node or the relay is gone); the route is rebuilt',
 } as const
 
 export type OckamErrorCode = keyof typeof ERROR_CODES

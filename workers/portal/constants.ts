@@ -149,3 +149,30 @@ export const DEFAULT_OUTLET_ADDRESS = 'outlet'
  * trips, pgbench) a loop turn at each end.
  */
 export const PORTAL_FULL_READ_BYTES = 64 * 1024
+
+/**
+ * Milliseconds an open may wait for `opened` on a route that is up before the inlet reports it
+ * as unanswered to its route session, which then probes the route. On a live route `opened`
+ * comes one round trip plus the outlet's connect to its target later: milliseconds on a LAN, a
+ * few hundred across continents. A dead far end behind a live first hop (the outlet node
+ * killed, its machine gone, or restarted with new channel keys) answers nothing, and without
+ * this the inlet would learn it from three missed pings (25–30 s). A slow target only costs a
+ * probe that succeeds (one echo round trip, at most one per DEFAULT_ROUTE_SESSION_PROBE_QUIET_MS).
+ */
+export const DEFAULT_PORTAL_OPEN_SLOW_MS = 1_000
+
+/**
+ * Milliseconds a probe of an inlet's route (one echo round trip along every hop, asked for when
+ * an open goes unanswered) may take; past it the route is torn down and rebuilt at once, as
+ * after DEFAULT_ROUTE_SESSION_MAX_MISSED_PINGS missed pings. A probe is only sent when an open
+ * is already overdue, so the echo is the second piece of evidence, not the first; 2 s is about
+ * ten cross-continent round trips, and an echo waits behind at most the channel's queued frames.
+ */
+export const DEFAULT_ROUTE_SESSION_PROBE_TIMEOUT_MS = 2_000
+
+/**
+ * Milliseconds after an answered probe during which further requests for a probe wait, then
+ * run as one: a burst of slow opens (a slow target, a thousand clients at once) costs one echo
+ * per period, while a route that dies just after a good probe is still checked within it.
+ */
+export const DEFAULT_ROUTE_SESSION_PROBE_QUIET_MS = 1_000

@@ -6,6 +6,12 @@
  * When the route is down (sending the open fails, or no answer comes within the open timeout)
  * the client connection is reset and one log line says why; the next connection tries afresh,
  * so nothing stays stuck. A route given as a function is asked again for every connection.
+ *
+ * An open left unanswered on a route whose first hop is alive is the first sign of a far end
+ * that died without closing anything (the outlet node killed): the inlet tells its session
+ * (`onOpenUnanswered`), which probes the route. When the session loses the route (`routeLost`)
+ * the open portals are reset, but the opens still waiting for an answer are sent again on the
+ * next route: no byte of theirs went anywhere yet, so the client is served once it is back.
  */
 import { randomBytes } from 'node:crypto'
 import { createServer, type Server, type Socket } from 'node:net'
@@ -15,7 +21,12 @@ import { LOCAL_INGRESS, type LocalMetadata, type Message } from '../../runtime/m
 import { RateLimitedLog } from '../../runtime/rate-limited-log.js'
 import { formatRoute, type Route } from '../../runtime/route.js'
 import { formatHostPort, parseHostPort } from '../../transports/tcp/host-port.js'
-import { DEFAULT_INLET_MAX_PORTALS, DEFAULT_PORTAL_OPEN_TIMEOUT_MS, PORTAL_PROTOCOL_VERSION } from './constants.js'
+import {
+  DEFAULT_INLET_MAX_PORTALS,
+  DEFAULT_PORTAL_OPEN_SLOW_MS,
+  DEFAULT_PORTAL_OPEN_TIMEOUT_MS,
+  PORTAL_PROTOCOL_VERSION,
+} from './constants.js'
 import { encodeOpen, type ResetReason } from './messages.js'
 import type { PortalNode } from './outlet.js'
 import { PortalSet, type PortalStats } from './portal-set.js'
@@ -37,6 +48,23 @@ export interface TcpInletOptions extends PortalTuning {
   readonly name?: string
   readonly openTimeoutMs?: number
   readonly maxPortals?: number
+  /**
+   * Told when an open sent on a route has waited `openSlowMs` for its answer (once per send),
+   * and when an open times out: a sign the route may be dead behind a live first hop. An inlet
+   * on a route session passes one that asks the session for a probe.
+   */
+  readonly onOpenUnanswered?: (open: UnansweredOpen) => void
+  /** How long a sent open waits before `onOpenUnanswered` is told (ms); default DEFAULT_PORTAL_OPEN_SLOW_MS. */
+  readonly openSlowMs?: number
+}
+
+/** An open that got no answer in time. */
+export interface UnansweredOpen {
+  /** How long it has waited for `opened` since it was sent (ms). */
+  readonly waitedMs: number
+  /** It timed out (its client was reset); else it is still waiting. */
+  readonly timedOut: boolean
+  readonly route: Route
 }
 
 export interface TcpInlet {
@@ -49,19 +77,39 @@ export interface TcpInlet {
   recheck(allow?: (message: Message) => boolean): number
   /** Resets every portal (default reason `path-lost`: the session's route went away); returns how many. */
   resetAll(reason?: ResetReason): number
+  /**
+   * The session's route went away: resets the open portals (`path-lost`) and sends the opens
+   * still waiting for an answer again on the next route, within their open timeout. Returns how
+   * many portals were reset.
+   */
+  routeLost(): number
   /** Closes the listener and resets the portals. */
   stop(): Promise<void>
 }
 
 const LOCAL_METADATA: LocalMetadata = Object.freeze({ ingress: LOCAL_INGRESS })
 
+/** A portal waiting for its `opened`: its timers, and what sending its open again needs. */
+interface Opening {
+  readonly timeout: NodeJS.Timeout
+  slow: NodeJS.Timeout | undefined
+  /** The credit the first open announced (granted once; an open sent again repeats it). */
+  grant: number | undefined
+  /** The route the open was last sent on; undefined while waiting for one. */
+  route: Route | undefined
+  sentAt: number
+}
+
 export async function startTcpInlet(node: PortalNode, options: TcpInletOptions): Promise<TcpInlet> {
   const listen = parseHostPort(options.listen)
   const openTimeoutMs = options.openTimeoutMs ?? DEFAULT_PORTAL_OPEN_TIMEOUT_MS
   const maxPortals = options.maxPortals ?? DEFAULT_INLET_MAX_PORTALS
+  const openSlowMs = options.openSlowMs ?? DEFAULT_PORTAL_OPEN_SLOW_MS
+  const onOpenUnanswered = options.onOpenUnanswered
   for (const [name, value] of [
     ['openTimeoutMs', openTimeoutMs],
     ['maxPortals', maxPortals],
+    ['openSlowMs', openSlowMs],
   ] as const) {
     if (!Number.isInteger(value) || value < 1) {
       throw new OckamError('OCKAM_ERR_INVALID_ARGUMENT', `${name} must be a positive integer, got ${value}`)
@@ -95,7 +143,14 @@ export async function startTcpInlet(node: PortalNode, options: TcpInletOptions):
   const name = options.name ?? boundText
   const log = node.log.child({ inlet: name })
   const limited = new RateLimitedLog(log, options.logWindowMs)
-  const openTimers = new WeakMap<PortalStream, NodeJS.Timeout>()
+  const openings = new Map<PortalStream, Opening>()
+  const settle = (stream: PortalStream): void => {
+    const opening = openings.get(stream)
+    if (opening === undefined) return
+    openings.delete(stream)
+    clearTimeout(opening.timeout)
+    clearTimeout(opening.slow)
+  }
   const set = new PortalSet({
     kind: 'inlet',
     name,
@@ -106,15 +161,15 @@ export async function startTcpInlet(node: PortalNode, options: TcpInletOptions):
     sweepIntervalMs: tuning.sweepIntervalMs,
     ...(options.logWindowMs === undefined ? {} : { logWindowMs: options.logWindowMs }),
     ...(options.allow === undefined ? {} : { allowOpened: options.allow }),
-    onOpened: (stream) => clearTimeout(openTimers.get(stream)),
+    onOpened: settle,
   })
   let stopped = false
 
   const currentRoute = async (): Promise<Route> => (typeof options.to === 'function' ? await options.to() : options.to)
 
   const open = async (stream: PortalStream): Promise<void> => {
-    let route: Route | undefined
-    const timer = setTimeout(() => {
+    const timeout = setTimeout(() => {
+      const route = opening.route
       stream.reset(
         'timeout',
         new OckamError(
@@ -124,32 +179,62 @@ export async function startTcpInlet(node: PortalNode, options: TcpInletOptions):
         ),
         false,
       )
+      if (route !== undefined) {
+        onOpenUnanswered?.({ waitedMs: Math.round(performance.now() - opening.sentAt), timedOut: true, route })
+      }
     }, openTimeoutMs)
-    timer.unref()
-    openTimers.set(stream, timer)
-    stream.signal.addEventListener('abort', () => clearTimeout(timer), { once: true })
+    timeout.unref()
+    const opening: Opening = { timeout, slow: undefined, grant: undefined, route: undefined, sentAt: 0 }
+    openings.set(stream, opening)
+    stream.signal.addEventListener('abort', () => settle(stream), { once: true })
     try {
       await router.startWorker([stream.address], stream, { incoming: stream.incoming })
+    } catch (error) {
+      failed(stream, undefined, error)
+      return
+    }
+    await sendOpen(stream, opening)
+  }
+
+  /** Sends (or sends again, after the route was lost) the open of a portal still waiting for its answer. */
+  const sendOpen = async (stream: PortalStream, opening: Opening): Promise<void> => {
+    let route: Route | undefined
+    try {
       route = await currentRoute()
-      if (stream.state === 'closed') return
-      const payload = encodeOpen(PORTAL_PROTOCOL_VERSION, stream.initialGrant())
+      if (stream.state !== 'opening' || openings.get(stream) !== opening) return
+      opening.grant ??= stream.initialGrant()
+      opening.route = route
+      opening.sentAt = performance.now()
+      const payload = encodeOpen(PORTAL_PROTOCOL_VERSION, opening.grant)
       await router.send(
         { onward: route, return: [stream.address], payload, local: LOCAL_METADATA },
         { signal: stream.signal },
       )
     } catch (error) {
-      if (stream.state === 'closed') return
-      const cause = isOckamError(error) ? error : new OckamError('OCKAM_ERR_INTERNAL', String(error), { cause: error })
-      stream.reset(
-        'path-lost',
-        new OckamError(
-          'OCKAM_ERR_PORTAL_OPEN_FAILED',
-          `cannot open a portal${route === undefined ? '' : ` over ${formatRoute(route)}`}: ${cause.oneLine()}`,
-          { cause, data: { cause: cause.code } },
-        ),
-        false,
-      )
+      failed(stream, route, error)
+      return
     }
+    if (onOpenUnanswered === undefined || stream.state !== 'opening' || openings.get(stream) !== opening) return
+    const sent = route
+    opening.slow = setTimeout(() => {
+      opening.slow = undefined
+      if (opening.route === sent) onOpenUnanswered({ waitedMs: openSlowMs, timedOut: false, route: sent })
+    }, openSlowMs)
+    opening.slow.unref()
+  }
+
+  const failed = (stream: PortalStream, route: Route | undefined, error: unknown): void => {
+    if (stream.state === 'closed') return
+    const cause = isOckamError(error) ? error : new OckamError('OCKAM_ERR_INTERNAL', String(error), { cause: error })
+    stream.reset(
+      'path-lost',
+      new OckamError(
+        'OCKAM_ERR_PORTAL_OPEN_FAILED',
+        `cannot open a portal${route === undefined ? '' : ` over ${formatRoute(route)}`}: ${cause.oneLine()}`,
+        { cause, data: { cause: cause.code } },
+      ),
+      false,
+    )
   }
 
   server.on('connection', (socket: Socket) => {
@@ -203,6 +288,25 @@ export async function startTcpInlet(node: PortalNode, options: TcpInletOptions):
         new OckamError('OCKAM_ERR_PORTAL_RESET', `all portals of the inlet were reset (${reason})`),
         true,
       ),
+    routeLost: () => {
+      const waiting = [...openings].filter(([stream]) => stream.state === 'opening')
+      const count = set.resetAll(
+        'path-lost',
+        new OckamError('OCKAM_ERR_PORTAL_PATH_LOST', 'the route of the inlet was lost'),
+        true,
+        (stream) => stream.state === 'opening' && openings.has(stream),
+      )
+      for (const [stream, opening] of waiting) {
+        // Sent on the lost route: send it again once there is a new one (those still waiting
+        // for a route get the new one anyway).
+        if (opening.route === undefined) continue
+        clearTimeout(opening.slow)
+        opening.slow = undefined
+        opening.route = undefined
+        void sendOpen(stream, opening)
+      }
+      return count
+    },
     async stop() {
       await router.stopWorker(worker)
       await closed

@@ -168,9 +168,12 @@ export class PortalSet implements StreamHost {
     return denied
   }
 
-  /** Resets every portal (the route's session was lost, the inlet or outlet is deleted). */
-  resetAll(reason: ResetReason, error: OckamError, notify: boolean): number {
-    const streams = [...this.#streams]
+  /**
+   * Resets every portal (the route's session was lost, the inlet or outlet is deleted), but those
+   * `keep` returns true for. Returns how many were reset.
+   */
+  resetAll(reason: ResetReason, error: OckamError, notify: boolean, keep?: (stream: PortalStream) => boolean): number {
+    const streams = keep === undefined ? [...this.#streams] : [...this.#streams].filter((stream) => !keep(stream))
     for (const stream of streams) stream.reset(reason, error, notify)
     return streams.length
   }

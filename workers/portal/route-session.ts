@@ -7,6 +7,13 @@
  * pings in a row tear it down, the portals on it are reset (`onDown`), and it is rebuilt after a
  * full-jitter backoff, reset by each success. New connections wait for the route within their
  * open timeout, so they are served as soon as it is back.
+ *
+ * Pings alone notice a far end that died behind a live first hop (the outlet node killed, or
+ * restarted with new channel keys: nothing closes the inlet's connection to the project) only
+ * after 3 × (interval + timeout). So whoever sees a sign of it (an open left unanswered) asks for
+ * a probe: one echo with a short timeout, sent at once; unanswered, it tears the route down the
+ * same way. One probe at a time, and after an answered one the requests of a quiet period run as
+ * one at its end, so a burst of slow opens costs one echo.
  */
 import { EventEmitter } from 'node:events'
 import { Backoff, type BackoffOptions } from '../../runtime/backoff.js'
@@ -16,11 +23,15 @@ import type { Logger } from '../../runtime/log.js'
 import type { Route } from '../../runtime/route.js'
 import { keepAlive, runRetryLoop } from '../../runtime/session-loop.js'
 import type { SecureChannel } from '../secure-channel/types.js'
+import { DEFAULT_ROUTE_SESSION_PROBE_QUIET_MS, DEFAULT_ROUTE_SESSION_PROBE_TIMEOUT_MS } from './constants.js'
 
 /** Time between pings along an inlet's route (ms). */
 export const DEFAULT_ROUTE_SESSION_PING_INTERVAL_MS = 5_000
 /** Unanswered pings in a row after which the route is rebuilt. */
 export const DEFAULT_ROUTE_SESSION_MAX_MISSED_PINGS = 3
+
+/** What a ping or probe sends to the echo service. */
+const PING = new Uint8Array([0x70])
 
 /** What the factory opened: the route to the outlet, where to ping, the channels to watch. */
 export interface OpenedRoute {
@@ -42,15 +53,28 @@ export interface RouteSessionOptions {
   readonly onDown?: (error: OckamError) => void
   readonly pingIntervalMs?: number
   readonly maxMissedPings?: number
+  /** How long a probe waits for its echo (ms); default DEFAULT_ROUTE_SESSION_PROBE_TIMEOUT_MS. */
+  readonly probeTimeoutMs?: number
+  /** After an answered probe, how long new requests wait to run as one (ms); default DEFAULT_ROUTE_SESSION_PROBE_QUIET_MS. */
+  readonly probeQuietMs?: number
   readonly backoff?: BackoffOptions
 }
 
 export type RouteSessionStatus = 'connecting' | 'up' | 'down' | 'stopped'
 
+/**
+ * How a request for a probe ended: the echo came back, or not (the route was torn down), or
+ * the route went down for another reason meanwhile; `deferred` (the quiet period after an
+ * answered probe: one probe runs at its end) and `skipped` (the route is not up) sent nothing.
+ */
+export type ProbeOutcome = 'answered' | 'unanswered' | 'aborted' | 'deferred' | 'skipped'
+
 export interface RouteSessionState {
   readonly status: RouteSessionStatus
   readonly attempts: number
   readonly ups: number
+  /** Probes sent since the session started (each one echo along the route). */
+  readonly probes: number
   readonly peer?: string
   readonly lastError?: OckamError
 }
@@ -59,6 +83,14 @@ export interface RouteSession extends EventEmitter<{ up: [RouteSessionState]; do
   readonly state: RouteSessionState
   /** The route now, or as soon as it is up; rejects after `timeoutMs` with the last failure. */
   route(timeoutMs: number): Promise<Route>
+  /**
+   * Something suggests the route is dead (`reason` says what, for the log line): sends one echo
+   * along it now; if none comes back within the probe timeout the route is torn down and rebuilt
+   * as after missed pings. Requests while a probe is in flight join it; after an answered probe,
+   * requests within the quiet period run as one at its end. Ignored while the route is not up.
+   * Resolves (never rejects) with what came of it; callers that only report may ignore it.
+   */
+  probe(reason: string): Promise<ProbeOutcome>
   stop(): Promise<void>
 }
 
@@ -78,8 +110,18 @@ class Session extends EventEmitter<{ up: [RouteSessionState]; down: [OckamError]
   readonly #stop = new AbortController()
   readonly #pingIntervalMs: number
   readonly #maxMisses: number
-  #state: RouteSessionState = { status: 'connecting', attempts: 0, ups: 0 }
+  readonly #probeTimeoutMs: number
+  readonly #probeQuietMs: number
+  #state: RouteSessionState = { status: 'connecting', attempts: 0, ups: 0, probes: 0 }
   #current: OpenedRoute | undefined
+  /** The attempt whose route is up (aborting it tears the route down). */
+  #cycle: AbortController | undefined
+  /** The attempt a probe is in flight for, if any, and its outcome. */
+  #probing: AbortController | undefined
+  #probeOutcome: Promise<ProbeOutcome> = Promise.resolve('skipped')
+  /** A probe asked for during the quiet period, to run at its end. */
+  #deferredProbe: NodeJS.Timeout | undefined
+  #quietUntil = 0
   #loop: Promise<void> = Promise.resolve()
 
   constructor(options: RouteSessionOptions) {
@@ -88,6 +130,16 @@ class Session extends EventEmitter<{ up: [RouteSessionState]; down: [OckamError]
     this.#backoff = new Backoff(options.backoff)
     this.#pingIntervalMs = options.pingIntervalMs ?? DEFAULT_ROUTE_SESSION_PING_INTERVAL_MS
     this.#maxMisses = options.maxMissedPings ?? DEFAULT_ROUTE_SESSION_MAX_MISSED_PINGS
+    this.#probeTimeoutMs = options.probeTimeoutMs ?? DEFAULT_ROUTE_SESSION_PROBE_TIMEOUT_MS
+    this.#probeQuietMs = options.probeQuietMs ?? DEFAULT_ROUTE_SESSION_PROBE_QUIET_MS
+    for (const [name, value] of [
+      ['probeTimeoutMs', this.#probeTimeoutMs],
+      ['probeQuietMs', this.#probeQuietMs],
+    ] as const) {
+      if (!Number.isInteger(value) || value < 0 || (name === 'probeTimeoutMs' && value === 0)) {
+        throw new OckamError('OCKAM_ERR_INVALID_ARGUMENT', `${name} must be a non-negative integer (ms), got ${value}`)
+      }
+    }
     this.setMaxListeners(0)
   }
 
@@ -129,6 +181,61 @@ class Session extends EventEmitter<{ up: [RouteSessionState]; down: [OckamError]
     })
   }
 
+  probe(reason: string): Promise<ProbeOutcome> {
+    const cycle = this.#cycle
+    const opened = this.#current
+    if (this.#state.status !== 'up' || cycle === undefined || opened === undefined || cycle.signal.aborted) {
+      return Promise.resolve('skipped')
+    }
+    if (this.#probing === cycle) return this.#probeOutcome
+    if (this.#deferredProbe !== undefined) return Promise.resolve('deferred')
+    const wait = this.#quietUntil - performance.now()
+    if (wait > 0) {
+      this.#deferredProbe = setTimeout(() => {
+        this.#deferredProbe = undefined
+        if (this.#cycle === cycle) void this.probe(reason)
+      }, Math.ceil(wait))
+      return Promise.resolve('deferred')
+    }
+    this.#probing = cycle
+    this.#probeOutcome = this.#runProbe(cycle, opened, reason)
+    return this.#probeOutcome
+  }
+
+  async #runProbe(cycle: AbortController, opened: OpenedRoute, reason: string): Promise<ProbeOutcome> {
+    const { name, context, log } = this.#options
+    this.#state = { ...this.#state, probes: this.#state.probes + 1 }
+    context.counters.inc('inlet.route.probes')
+    log.debug({ event: 'inlet.route.probe', inlet: name, reason }, `inlet ${name}: probing the route (${reason})`)
+    const started = performance.now()
+    try {
+      await context.request(opened.pingRoute, PING, { timeoutMs: this.#probeTimeoutMs, signal: cycle.signal })
+      this.#quietUntil = performance.now() + this.#probeQuietMs
+      log.debug(
+        { event: 'inlet.route.probe.answered', inlet: name, ms: Math.round(performance.now() - started) },
+        `inlet ${name}: the route answered the probe`,
+      )
+      return 'answered'
+    } catch (error) {
+      if (cycle.signal.aborted) return 'aborted'
+      context.counters.inc('inlet.route.probes.unanswered')
+      cycle.abort(
+        new OckamError(
+          'OCKAM_ERR_PORTAL_ROUTE_UNANSWERED',
+          `a probe along the route went unanswered within ${this.#probeTimeoutMs} ms, after ${reason}`,
+          {
+            cause: typed(error),
+            hint: 'the outlet node or the relay is gone or restarted; the route is being rebuilt',
+            data: { reason },
+          },
+        ),
+      )
+      return 'unanswered'
+    } finally {
+      if (this.#probing === cycle) this.#probing = undefined
+    }
+  }
+
   async stop(): Promise<void> {
     this.#stop.abort(new OckamError('OCKAM_ERR_STOPPED', `inlet ${this.#options.name} stopped`))
     await this.#loop
@@ -154,7 +261,7 @@ class Session extends EventEmitter<{ up: [RouteSessionState]; down: [OckamError]
               code: failure.code,
               attempts: this.#state.attempts,
             },
-            `inlet ${this.#options.name}: route down (${failure.message}); new connections are reset until it is back`,
+            `inlet ${this.#options.name}: route down (${failure.message}); new connections wait for it within their open timeout`,
           )
         }
         if (wasUp) this.#options.onDown?.(failure)
@@ -176,6 +283,8 @@ class Session extends EventEmitter<{ up: [RouteSessionState]; down: [OckamError]
         )
       }
       this.#current = opened
+      this.#cycle = cycle
+      this.#quietUntil = 0
       this.#backoff.reset()
       const { lastError: _, ...rest } = this.#state
       this.#state = {
@@ -195,8 +304,7 @@ class Session extends EventEmitter<{ up: [RouteSessionState]; down: [OckamError]
         intervalMs: this.#pingIntervalMs,
         maxMisses: this.#maxMisses,
         signal: cycle.signal,
-        ping: (signal) =>
-          this.#options.context.request(pingRoute, new Uint8Array([0x70]), { timeoutMs: this.#pingIntervalMs, signal }),
+        ping: (signal) => this.#options.context.request(pingRoute, PING, { timeoutMs: this.#pingIntervalMs, signal }),
         lost: (misses, cause) =>
           new OckamError('OCKAM_ERR_PORTAL_PATH_LOST', `${misses} pings along the route went unanswered`, {
             cause: typed(cause),
@@ -205,6 +313,9 @@ class Session extends EventEmitter<{ up: [RouteSessionState]; down: [OckamError]
     } finally {
       cycle.abort()
       this.#current = undefined
+      this.#cycle = undefined
+      clearTimeout(this.#deferredProbe)
+      this.#deferredProbe = undefined
       await opened?.close().catch(() => undefined)
     }
   }

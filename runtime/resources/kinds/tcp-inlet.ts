@@ -4,7 +4,9 @@
  * name, a channel to the project and an end-to-end channel through the relay to the outlet node).
  * Spec `{ from, to, allow?, authorized?, identity? }`. While the route is down new connections
  * wait for it within the portal open timeout and are then reset with a logged reason; the
- * session rebuilds the route by itself.
+ * session rebuilds the route by itself. An open left unanswered makes the session probe the
+ * route at once, so an outlet node killed behind the relay is noticed in seconds, not after
+ * three missed pings; opens still unanswered when the route goes are sent again on the next.
  */
 
 import { formatHostPort, parseHostPort } from '../../../transports/tcp/host-port.js'
@@ -117,7 +119,7 @@ export function tcpInletKind(): ResourceKind<TcpInletSpec> {
             },
             signal,
           ),
-        onDown: () => inlet?.resetAll('path-lost'),
+        onDown: () => inlet?.routeLost(),
       })
       try {
         inlet = await startTcpInlet(host.node, {
@@ -126,6 +128,12 @@ export function tcpInletKind(): ResourceKind<TcpInletSpec> {
           to: () => session.route(DEFAULT_INLET_ROUTE_WAIT_MS),
           openTimeoutMs: DEFAULT_INLET_ROUTE_WAIT_MS + DEFAULT_INLET_CHANNEL_TIMEOUT_MS,
           allow: (message) => access.allows(message),
+          onOpenUnanswered: (open) =>
+            session.probe(
+              open.timedOut
+                ? `an open timed out after ${open.waitedMs} ms`
+                : `an open went unanswered for ${open.waitedMs} ms`,
+            ),
         })
       } catch (error) {
         await session.stop()

@@ -1,0 +1,145 @@
+/**
+ * Kill detection through the relay, in-process: the far end of an inlet's route goes silent
+ * without anything closing — a worker on the project node, between the inlet's project channel
+ * and `forward_to_postgres`, starts swallowing every message both ways, as when the outlet node
+ * is killed or its machine vanishes (the inlet's TCP connection to the project stays up). A
+ * burst of new connections then finds it out: their opens go unanswered, the route session
+ * probes once, and the failed probe tears the route down long before three missed pings would.
+ * The open portal is reset; the opens of the burst are sent again on the rebuilt route (no byte
+ * of theirs had gone anywhere), so those clients are served once the far end answers again.
+ */
+import assert from 'node:assert/strict'
+import { test } from 'node:test'
+import { allowAll } from '../../runtime/access-control.js'
+import { local, tcp } from '../../runtime/address.js'
+import type { Context } from '../../runtime/context.js'
+import type { OckamError } from '../../runtime/errors.js'
+import type { Message } from '../../runtime/message.js'
+import { startTcpInlet } from '../../workers/portal/inlet.js'
+import { startTcpOutlet } from '../../workers/portal/outlet.js'
+import { startRouteSession } from '../../workers/portal/route-session.js'
+import { createSecureChannel, trustIdentifiers } from '../../workers/secure-channel/index.js'
+import { connectTo, echoHandler, eventually, exchange, randomData, sha256, startTarget } from './portal-helpers.js'
+import { DEADLINE_MS, next, relayNet } from './relay-helpers.js'
+
+const PING_INTERVAL_MS = 2_000
+const MAX_MISSED_PINGS = 3
+const PROBE_TIMEOUT_MS = 300
+const OPEN_SLOW_MS = 100
+const BURST = 20
+
+test('the far end goes silent behind a live connection: one probe for a burst of opens, the route down well before missed pings would, the burst served once it answers again', {
+  timeout: 30_000,
+}, async (t) => {
+  const relay = await relayNet(t)
+  const target = await startTarget(t, echoHandler)
+  const outlet = await startTcpOutlet(relay.member.node, { target: target.address, allow: () => true, logWindowMs: 0 })
+  t.after(() => outlet.stop())
+  await relay.memberSession(t).whenUp(DEADLINE_MS)
+  let silent = false
+  await relay.project.node.startWorker(
+    local('hole'),
+    {
+      async handleMessage(ctx: Context, message: Message) {
+        if (silent) return
+        await ctx.forward({ ...message, onward: message.onward.slice(1), return: [ctx.address, ...message.return] })
+      },
+    },
+    { incoming: allowAll },
+  )
+
+  const inletNode = relay.inlet.node
+  const session = startRouteSession({
+    name: 'postgres',
+    context: inletNode.context,
+    log: relay.inlet.logs.log,
+    pingIntervalMs: PING_INTERVAL_MS,
+    maxMissedPings: MAX_MISSED_PINGS,
+    probeTimeoutMs: PROBE_TIMEOUT_MS,
+    backoff: { initialMs: 20, maxMs: 200 },
+    open: async (signal) => {
+      const project = await createSecureChannel(inletNode, [tcp(relay.project.address), local('api')], {
+        identity: relay.inletId,
+        trust: trustIdentifiers(relay.projectId.identity.identifier),
+        signal,
+      })
+      const e2e = await createSecureChannel(
+        inletNode,
+        [project.address, local('hole'), local('forward_to_postgres'), local('api')],
+        {
+          identity: relay.inletId,
+          trust: trustIdentifiers(relay.memberId.identity.identifier),
+          signal,
+          timeoutMs: 1000,
+        },
+      )
+      return {
+        route: [e2e.address, outlet.address],
+        pingRoute: [e2e.address, local('echo')],
+        channels: [project, e2e],
+        close: async () => {
+          await e2e.close()
+          await project.close()
+        },
+      }
+    },
+    onDown: () => inlet.routeLost(),
+  })
+  t.after(() => session.stop())
+  const inlet = await startTcpInlet(inletNode, {
+    listen: '127.0.0.1:0',
+    to: () => session.route(DEADLINE_MS),
+    openTimeoutMs: DEADLINE_MS,
+    openSlowMs: OPEN_SLOW_MS,
+    onOpenUnanswered: (open) => void session.probe(`an open went unanswered for ${open.waitedMs} ms`),
+    logWindowMs: 0,
+  })
+  t.after(() => inlet.stop())
+  await next(session, 'up')
+  const first = randomData(64 * 1024)
+  const served = await exchange(await connectTo(inlet.address), first)
+  assert.equal(served.receivedHash, sha256(first), 'the route works before the silence')
+
+  // A client in the middle of a conversation, its portal open.
+  const talking = exchange(await connectTo(inlet.address), Buffer.from('hello'), { end: false })
+  await eventually(() => inlet.stats().portalsOpen === 1 && inlet.stats().bytesOut >= 5, 'the open portal echoed')
+
+  silent = true
+  const silentAt = performance.now()
+  const down = next<[OckamError]>(session, 'down')
+  const burst = await Promise.all(
+    Array.from({ length: BURST }, async (_, i) => {
+      const data = randomData(1024 + i)
+      return { data, transfer: exchange(await connectTo(inlet.address), data) }
+    }),
+  )
+  const [error] = await down
+  const ms = performance.now() - silentAt
+  const pings = MAX_MISSED_PINGS * PING_INTERVAL_MS
+  assert.ok(
+    ms < PING_INTERVAL_MS,
+    `the route went down ${ms.toFixed(0)} ms after the far end went silent: want < ${PING_INTERVAL_MS} ms (missed pings: ≥ ${pings} ms)`,
+  )
+  t.diagnostic(`route down ${ms.toFixed(0)} ms after the silence (three missed pings: ≥ ${pings} ms)`)
+  assert.equal(error.code, 'OCKAM_ERR_PORTAL_ROUTE_UNANSWERED', error.message)
+  assert.equal(session.state.probes, 1, `${BURST} unanswered opens: exactly one probe`)
+  assert.equal(inletNode.counters.get('inlet.route.probes'), 1)
+  assert.equal(inletNode.counters.get('inlet.route.probes.unanswered'), 1)
+  const line = relay.inlet.logs.lines.find((l) => l.event === 'inlet.route.down')
+  assert.equal(line?.code, 'OCKAM_ERR_PORTAL_ROUTE_UNANSWERED')
+  assert.match(
+    String(line?.msg),
+    /a probe along the route went unanswered within 300 ms, after an open went unanswered/,
+  )
+  assert.equal((await talking).ending, 'reset', 'the open portal was reset: its bytes ran over the lost route')
+
+  // The far end answers again (the node is back): the rebuilt route carries the burst's opens.
+  silent = false
+  const results = await Promise.all(burst.map(async ({ data, transfer }) => ({ data, result: await transfer })))
+  for (const [i, { data, result }] of results.entries()) {
+    assert.equal(result.ending, 'end', `burst connection ${i} was served, not reset`)
+    assert.equal(result.receivedHash, sha256(data), `burst connection ${i} got its echo`)
+  }
+  assert.equal(session.state.ups, 2)
+  assert.equal(inlet.stats().resetsByReason['path-lost'], 1, 'only the open portal was reset')
+})
