@@ -83,7 +83,8 @@ test('the far end goes silent behind a live connection: one probe for a burst of
         },
       }
     },
-    onDown: () => inlet.routeLost(),
+    onDown: (error) => inlet.routeLost(error),
+    heard: () => inlet.heard(),
   })
   t.after(() => session.stop())
   const inlet = await startTcpInlet(inletNode, {
@@ -132,6 +133,8 @@ test('the far end goes silent behind a live connection: one probe for a burst of
     /a probe along the route went unanswered within 300 ms, after an open went unanswered/,
   )
   assert.equal((await talking).ending, 'reset', 'the open portal was reset: its bytes ran over the lost route')
+  const reset = relay.inlet.logs.lines.find((l) => l.event === 'portal.reset' && l.reason === 'path-lost')
+  assert.equal(reset?.cause, 'OCKAM_ERR_PORTAL_ROUTE_UNANSWERED', 'the reset line says why the route was lost')
 
   // The far end answers again (the node is back): the rebuilt route carries the burst's opens.
   silent = false

@@ -78,11 +78,16 @@ export interface TcpInlet {
   /** Resets every portal (default reason `path-lost`: the session's route went away); returns how many. */
   resetAll(reason?: ResetReason): number
   /**
+   * Messages received from outlet portals since the inlet started (data, credit, opened, …): a
+   * route session's probe counts it as a witness that the far end is alive.
+   */
+  heard(): number
+  /**
    * The session's route went away: resets the open portals (`path-lost`) and sends the opens
    * still waiting for an answer again on the next route, within their open timeout. Returns how
-   * many portals were reset.
+   * many portals were reset. `cause` (the session's reason) goes into their log lines.
    */
-  routeLost(): number
+  routeLost(cause?: OckamError): number
   /** Closes the listener and resets the portals. */
   stop(): Promise<void>
 }
@@ -278,6 +283,7 @@ export async function startTcpInlet(node: PortalNode, options: TcpInletOptions):
     address: boundText,
     worker,
     stats: () => set.stats(),
+    heard: () => set.peerMessages,
     recheck: (allow) => {
       const policy = allow ?? options.allow
       return policy === undefined ? 0 : set.recheck(policy)
@@ -288,11 +294,15 @@ export async function startTcpInlet(node: PortalNode, options: TcpInletOptions):
         new OckamError('OCKAM_ERR_PORTAL_RESET', `all portals of the inlet were reset (${reason})`),
         true,
       ),
-    routeLost: () => {
+    routeLost: (cause) => {
       const waiting = [...openings].filter(([stream]) => stream.state === 'opening')
       const count = set.resetAll(
         'path-lost',
-        new OckamError('OCKAM_ERR_PORTAL_PATH_LOST', 'the route of the inlet was lost'),
+        new OckamError(
+          'OCKAM_ERR_PORTAL_PATH_LOST',
+          `the route of the inlet was lost${cause === undefined ? '' : ` (${cause.code}: ${cause.message})`}`,
+          { ...(cause === undefined ? {} : { cause, data: { cause: cause.code } }) },
+        ),
         true,
         (stream) => stream.state === 'opening' && openings.has(stream),
       )

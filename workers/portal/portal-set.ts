@@ -56,6 +56,7 @@ export class PortalSet implements StreamHost {
   readonly pool: CreditPool
   readonly settings: StreamSettings
   readonly bytes = { in: 0, out: 0 }
+  peerMessages = 0
   readonly #log: Logger
   readonly #limited: RateLimitedLog
   readonly #streams = new Set<PortalStream>()

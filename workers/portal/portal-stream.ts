@@ -52,6 +52,8 @@ export interface StreamHost {
   readonly settings: StreamSettings
   /** Byte counters of the inlet or outlet (mutated in place on the hot path). */
   readonly bytes: { in: number; out: number }
+  /** Messages that arrived from peer portals, of any type: a witness that the route carries traffic. */
+  peerMessages: number
   /** The stream is open (handshake done): counts it, checks the inlet's policy. */
   opened(stream: PortalStream): void
   /** The stream ended; `error` is undefined for a clean end of both directions. */
@@ -192,6 +194,7 @@ export class PortalStream implements Worker {
   }
 
   handleMessage(_ctx: Context, message: Message): void {
+    this.#host.peerMessages++
     if (this.#state === 'closed') {
       this.#answerLateOpened(message)
       return

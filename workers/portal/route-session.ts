@@ -57,17 +57,24 @@ export interface RouteSessionOptions {
   readonly probeTimeoutMs?: number
   /** After an answered probe, how long new requests wait to run as one (ms); default DEFAULT_ROUTE_SESSION_PROBE_QUIET_MS. */
   readonly probeQuietMs?: number
+  /**
+   * A count that grows whenever something arrives from the far end of the route (the inlet's
+   * `heard`): a probe whose echo is late while it grew is not a dead route but a busy one.
+   */
+  readonly heard?: () => number
   readonly backoff?: BackoffOptions
 }
 
 export type RouteSessionStatus = 'connecting' | 'up' | 'down' | 'stopped'
 
 /**
- * How a request for a probe ended: the echo came back, or not (the route was torn down), or
+ * How a request for a probe ended: the echo came back; or it did not, but other messages came
+ * over the route meanwhile (`heard`: the echo waited behind data, the far end lives); or neither
+ * (`unanswered`: the route was torn down); or
  * the route went down for another reason meanwhile; `deferred` (the quiet period after an
  * answered probe: one probe runs at its end) and `skipped` (the route is not up) sent nothing.
  */
-export type ProbeOutcome = 'answered' | 'unanswered' | 'aborted' | 'deferred' | 'skipped'
+export type ProbeOutcome = 'answered' | 'heard' | 'unanswered' | 'aborted' | 'deferred' | 'skipped'
 
 export interface RouteSessionState {
   readonly status: RouteSessionStatus
@@ -208,6 +215,8 @@ class Session extends EventEmitter<{ up: [RouteSessionState]; down: [OckamError]
     context.counters.inc('inlet.route.probes')
     log.debug({ event: 'inlet.route.probe', inlet: name, reason }, `inlet ${name}: probing the route (${reason})`)
     const started = performance.now()
+    const heard = this.#options.heard
+    const before = heard?.()
     try {
       await context.request(opened.pingRoute, PING, { timeoutMs: this.#probeTimeoutMs, signal: cycle.signal })
       this.#quietUntil = performance.now() + this.#probeQuietMs
@@ -218,6 +227,15 @@ class Session extends EventEmitter<{ up: [RouteSessionState]; down: [OckamError]
       return 'answered'
     } catch (error) {
       if (cycle.signal.aborted) return 'aborted'
+      if (heard !== undefined && heard() !== before) {
+        // The far end sent other things meanwhile: the echo is queued behind them, not lost.
+        this.#quietUntil = performance.now() + this.#probeQuietMs
+        log.info(
+          { event: 'inlet.route.probe.late', inlet: name, reason },
+          `inlet ${name}: the probe's echo was late but the route carried other traffic; it stays up`,
+        )
+        return 'heard'
+      }
       context.counters.inc('inlet.route.probes.unanswered')
       cycle.abort(
         new OckamError(

@@ -119,7 +119,8 @@ export function tcpInletKind(): ResourceKind<TcpInletSpec> {
             },
             signal,
           ),
-        onDown: () => inlet?.routeLost(),
+        onDown: (error) => inlet?.routeLost(error),
+        heard: () => inlet?.heard() ?? 0,
       })
       try {
         inlet = await startTcpInlet(host.node, {
@@ -128,12 +129,10 @@ export function tcpInletKind(): ResourceKind<TcpInletSpec> {
           to: () => session.route(DEFAULT_INLET_ROUTE_WAIT_MS),
           openTimeoutMs: DEFAULT_INLET_ROUTE_WAIT_MS + DEFAULT_INLET_CHANNEL_TIMEOUT_MS,
           allow: (message) => access.allows(message),
-          onOpenUnanswered: (open) =>
-            session.probe(
-              open.timedOut
-                ? `an open timed out after ${open.waitedMs} ms`
-                : `an open went unanswered for ${open.waitedMs} ms`,
-            ),
+          onOpenUnanswered: (open) => {
+            const what = open.timedOut ? 'timed out after' : 'went unanswered for'
+            void session.probe(`an open ${what} ${open.waitedMs} ms`)
+          },
         })
       } catch (error) {
         await session.stop()

@@ -29,7 +29,10 @@ function next<T>(session: RouteSession, event: 'up' | 'down'): Promise<T> {
   })
 }
 
-async function farEnd(t: TestContext, options: { probeQuietMs?: number; openNever?: boolean } = {}) {
+async function farEnd(
+  t: TestContext,
+  options: { probeQuietMs?: number; openNever?: boolean; heard?: () => number } = {},
+) {
   const net = await startTestNode(t, 'inlet', { listen: [] })
   let answering = true
   let echoes = 0
@@ -52,6 +55,7 @@ async function farEnd(t: TestContext, options: { probeQuietMs?: number; openNeve
     pingIntervalMs: 60_000,
     probeTimeoutMs: 200,
     ...(options.probeQuietMs === undefined ? {} : { probeQuietMs: options.probeQuietMs }),
+    ...(options.heard === undefined ? {} : { heard: options.heard }),
     backoff: { initialMs: 1, maxMs: 5 },
     open: (signal) =>
       options.openNever === true
@@ -117,6 +121,20 @@ test('an answered probe keeps the route; requests within the quiet period after 
   assert.equal(far.session.state.status, 'up')
   assert.equal(far.session.state.ups, 1)
   assert.equal(far.downs.length, 0)
+})
+
+test('a late echo on a route that carried other traffic meanwhile is a busy route, not a dead one: it stays up', async (t) => {
+  let heard = 0
+  const far = await farEnd(t, { heard: () => heard })
+  await next(far.session, 'up')
+  far.answer(false)
+  const outcome = far.session.probe('a slow open')
+  heard++ // a portal message from the far end while the echo is queued behind data
+  assert.equal(await outcome, 'heard')
+  assert.equal(far.session.state.status, 'up')
+  assert.equal(far.downs.length, 0)
+  assert.equal(await far.session.probe('another slow open'), 'deferred', 'it counts as an answer for the quiet period')
+  assert.ok(far.net.logs.lines.some((l) => l.event === 'inlet.route.probe.late'))
 })
 
 test('a probe is ignored while the route is not up', async (t) => {
