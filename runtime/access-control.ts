@@ -9,6 +9,12 @@ export interface IncomingAccessControl {
   /** Shown in logs when a message is denied. */
   readonly name: string
   allows(message: Message): boolean
+  /**
+   * Whether this worker takes messages marked `sealed` (frames of a secure channel passed
+   * through an enclosing one). Only channel and relay plumbing does; a service never sees one,
+   * so a frame injected on a passthrough hop can reach nothing but a decryptor, which refuses it.
+   */
+  readonly acceptsSealed?: boolean
 }
 
 export const localOnly: IncomingAccessControl = {
@@ -44,6 +50,8 @@ export function allowIngress(...kinds: Ingress['kind'][]): IncomingAccessControl
 export function connectionEgress(connection: string): IncomingAccessControl {
   return {
     name: `egress:${connection}`,
+    // Every frame a channel sends directly over TCP is marked sealed; the mark stays on this node.
+    acceptsSealed: true,
     allows(message) {
       const ingress = message.local.ingress
       if (ingress.kind === 'local' || message.local.forwardedBy !== undefined) return true

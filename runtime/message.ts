@@ -33,6 +33,36 @@ export interface LocalMetadata {
    * (DESIGN §12: no node is an open proxy).
    */
   readonly forwardedBy?: string
+  /**
+   * The payload is a transport frame a secure channel already sealed end to end (set by the
+   * channel's frame queue, kept by relay hops). An enclosing channel may pass it through to its
+   * peer without sealing it a second time (secure-channel passthrough, PROTOCOL.md). The router
+   * delivers such a message only to workers whose access control accepts it (`acceptsSealed`):
+   * channel and relay plumbing, never a service.
+   */
+  readonly sealed?: true
+}
+
+/**
+ * `metadata`, marked sealed when `from` was: a hop that forwards a channel's sealed frame (a relay)
+ * keeps the mark, so the next channel may pass the frame through too.
+ */
+export function sealedLike(from: LocalMetadata, metadata: LocalMetadata): LocalMetadata {
+  return from.sealed === true ? { ...metadata, sealed: true } : metadata
+}
+
+/** Whether two ingresses are the same way in: the same TCP connection, channel or relay registration. */
+export function sameIngress(a: Ingress, b: Ingress): boolean {
+  switch (a.kind) {
+    case 'local':
+      return b.kind === 'local'
+    case 'tcp':
+      return b.kind === 'tcp' && b.connection === a.connection
+    case 'channel':
+      return b.kind === 'channel' && b.channel === a.channel
+    case 'relay':
+      return b.kind === 'relay' && b.registration === a.registration
+  }
 }
 
 export interface Message {

@@ -186,10 +186,16 @@ export class Router {
       this.counters.inc('router.no_worker')
       throw new OckamError('OCKAM_ERR_ROUTER_NO_WORKER', `no worker at ${addressKey(next)}`)
     }
-    if (!entry.incoming.allows(message)) {
+    // A node's own channel frames may go anywhere its workers send them; a frame that came from
+    // the network marked sealed (passed through a channel) only to channel and relay plumbing.
+    const sealedRefused =
+      message.local.sealed === true && message.local.ingress.kind !== 'local' && entry.incoming.acceptsSealed !== true
+    if (sealedRefused || !entry.incoming.allows(message)) {
       const error = new OckamError(
         'OCKAM_ERR_ROUTER_ACCESS_DENIED',
-        `${addressKey(next)} (${entry.incoming.name}) does not accept messages from ${message.local.ingress.kind} ingress`,
+        sealedRefused
+          ? `${addressKey(next)} (${entry.incoming.name}) does not accept secure-channel frames passed through another channel`
+          : `${addressKey(next)} (${entry.incoming.name}) does not accept messages from ${message.local.ingress.kind} ingress`,
       )
       this.#deny(message, error, next)
       throw error

@@ -45,7 +45,8 @@ test('the far end goes silent behind a live connection: one probe for a burst of
         await ctx.forward({ ...message, onward: message.onward.slice(1), return: [ctx.address, ...message.return] })
       },
     },
-    { incoming: allowAll },
+    // Relay plumbing: it takes the end-to-end frames the member channels pass through (sealed).
+    { incoming: { ...allowAll, acceptsSealed: true } },
   )
 
   const inletNode = relay.inlet.node

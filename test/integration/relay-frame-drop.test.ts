@@ -70,7 +70,10 @@ for (const direction of ['toInlet', 'toOutlet'] as const) {
     t.after(() => outlet.stop())
     await relay.memberSession(t).whenUp(DEADLINE_MS)
     const drop = dropper(direction)
-    await relay.project.node.startWorker(local('dropper'), drop.worker, { incoming: allowAll })
+    // Relay plumbing: it takes the end-to-end frames the member channels pass through (sealed).
+    await relay.project.node.startWorker(local('dropper'), drop.worker, {
+      incoming: { ...allowAll, acceptsSealed: true },
+    })
 
     const inletNode = relay.inlet.node
     const session = startRouteSession({

@@ -5,18 +5,7 @@
  */
 import type { Ingress } from '../../runtime/message.js'
 
-export function sameIngress(a: Ingress, b: Ingress): boolean {
-  switch (a.kind) {
-    case 'local':
-      return b.kind === 'local'
-    case 'tcp':
-      return b.kind === 'tcp' && b.connection === a.connection
-    case 'channel':
-      return b.kind === 'channel' && b.channel === a.channel
-    case 'relay':
-      return b.kind === 'relay' && b.registration === a.registration
-  }
-}
+export { sameIngress } from '../../runtime/message.js'
 
 /**
  * The key of the per-peer cap on an outlet: the authenticated identity for a channel; the

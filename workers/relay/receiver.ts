@@ -19,7 +19,7 @@ import type { IncomingAccessControl } from '../../runtime/access-control.js'
 import { type Address, addressKey, LOCAL, local } from '../../runtime/address.js'
 import type { Context } from '../../runtime/context.js'
 import { abortError, OckamError, throwIfAborted } from '../../runtime/errors.js'
-import type { Ingress } from '../../runtime/message.js'
+import { type Ingress, sealedLike } from '../../runtime/message.js'
 import type { Router } from '../../runtime/router.js'
 import {
   DEFAULT_RELAY_LISTENER_ADDRESS,
@@ -70,6 +70,8 @@ export async function startRelayReceiver(router: Router, options: RelayReceiverO
 
   const incoming: IncomingAccessControl = {
     name: `relay-receiver:${name}`,
+    // Frames of channels opened through the registration, passed through the project channel.
+    acceptsSealed: true,
     allows(message) {
       const ingress = message.local.ingress
       if (ingress.kind === 'channel') return ingress.channel === channel
@@ -115,15 +117,17 @@ export async function startRelayReceiver(router: Router, options: RelayReceiverO
             return
           }
           const to = message.onward[1] as Address
-          const allowed =
-            to.type === LOCAL && (to.value === listener || (channels.has(to.value) && router.hasWorker(to)))
+          // A passed-through frame (sealed, not encrypted on the project hop) goes only to a
+          // channel opened through here, which authenticates it; never to the listener.
+          const toChannel = to.type === LOCAL && channels.has(to.value) && router.hasWorker(to)
+          const allowed = toChannel || (to.type === LOCAL && to.value === listener && message.local.sealed !== true)
           if (!allowed) refuse(addressKey(to))
           counters.inc('relay.receiver.delivered')
           await ctx.forward({
             onward: message.onward.slice(1),
             return: [ctx.address, ...message.return],
             payload: message.payload,
-            local: { ingress: relayIngress },
+            local: sealedLike(message.local, { ingress: relayIngress }),
           })
           return
         }
@@ -138,7 +142,7 @@ export async function startRelayReceiver(router: Router, options: RelayReceiverO
           onward: message.onward.slice(1),
           return: message.return,
           payload: message.payload,
-          local: { ingress: message.local.ingress, forwardedBy: ctx.address.value },
+          local: sealedLike(message.local, { ingress: message.local.ingress, forwardedBy: ctx.address.value }),
         })
       },
       shutdown() {

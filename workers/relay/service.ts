@@ -26,7 +26,7 @@ import { type Address, addressKey, LOCAL, local } from '../../runtime/address.js
 import { checkRelayName } from '../../runtime/authority/relays.js'
 import type { Context } from '../../runtime/context.js'
 import { isOckamError, OckamError } from '../../runtime/errors.js'
-import type { Message } from '../../runtime/message.js'
+import { type Message, sealedLike } from '../../runtime/message.js'
 import { RateLimitedLog } from '../../runtime/rate-limited-log.js'
 import type { Route } from '../../runtime/route.js'
 import type { Router } from '../../runtime/router.js'
@@ -112,6 +112,8 @@ const channelOnly: IncomingAccessControl = {
 /** `forward_to_` accepts anyone who can reach the project node, but not another relay's output. */
 const forwardIncoming: IncomingAccessControl = {
   name: 'relay-forward',
+  // Channel frames passed through the member's channel to the project ride on, still sealed.
+  acceptsSealed: true,
   allows: (message) => message.local.ingress.kind !== 'relay',
 }
 
@@ -301,7 +303,7 @@ export async function startRelayService(host: RelayServiceHost, options: RelaySe
           onward: rest,
           return: [self, ...ret],
           payload: message.payload,
-          local: { ingress, forwardedBy: self.value },
+          local: sealedLike(message.local, { ingress, forwardedBy: self.value }),
         })
         return
       }
@@ -323,7 +325,7 @@ export async function startRelayService(host: RelayServiceHost, options: RelaySe
           onward: [...registration.route, ...rest],
           return: [self, ...message.return],
           payload: message.payload,
-          local: { ingress, forwardedBy: self.value },
+          local: sealedLike(message.local, { ingress, forwardedBy: self.value }),
         })
       } catch (error) {
         // The owner's channel is gone: no need to wait for the sweep.

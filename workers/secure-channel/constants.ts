@@ -3,6 +3,7 @@
  * of a channel must use the same rekey interval and maximum message size: they are part of the
  * protocol, not local tuning.
  */
+import { LOCAL } from '../../runtime/address.js'
 import { NOISE_MAX_MESSAGE_BYTES, NOISE_TAG_BYTES } from '../../runtime/trust/noise/constants.js'
 
 /**
@@ -10,6 +11,7 @@ import { NOISE_MAX_MESSAGE_BYTES, NOISE_TAG_BYTES } from '../../runtime/trust/no
  * uses 32. Small enough that a leaked transport key exposes at most 32 frames forward of it
  * (REKEY is one-way), large enough that rekeying (one 32-byte AEAD seal) costs nothing measurable.
  */
+
 export const DEFAULT_REKEY_INTERVAL_MESSAGES = 32
 
 /** Upper bound on the rekey interval option (unit: frames): rekeying must actually happen. */
@@ -50,7 +52,25 @@ export const DEFAULT_SECURE_CHANNEL_LISTENER_ADDRESS = 'api'
  * prologue (with the suite), so a rewritten version byte fails the handshake instead of
  * downgrading it.
  */
-export const SECURE_CHANNEL_WIRE_VERSION = 1
+export const SECURE_CHANNEL_WIRE_VERSION = 2
+
+/**
+ * The decryptor's second address is `sc-<id>-p` (its first is `sc-<id>-d`): where the peer
+ * sends sealed frames of nested channels in the clear (PROTOCOL.md, "Passthrough").
+ */
+export const PASSTHROUGH_SUFFIX = 'p'
+
+/**
+ * A sealed frame is passed through only toward the plumbing that takes passed-through frames on
+ * the peer (their access controls say `acceptsSealed`): a relay's forwarder (`forward_to_NAME`),
+ * a relay registration's receiver (`relay-NAME-…`), a channel's decryptor (`sc-ID-d`). Anything
+ * else beyond the channel (a generic forwarder, a service) gets the frame sealed as before.
+ * test/unit/secure-channel/passthrough.test.ts keeps this in step with the relay's names.
+ */
+export function passesThroughTo(next: { readonly type: number; readonly value: string } | undefined): boolean {
+  if (next === undefined || next.type !== LOCAL) return false
+  return next.value.startsWith('forward_to_') || next.value.startsWith('relay-') || /^sc-[0-9a-z]+-d$/.test(next.value)
+}
 
 /**
  * Milliseconds a handshake may take, from message 1 to the channel being usable (initiator) or

@@ -18,6 +18,8 @@ import type { SecureChannelSession } from './session.js'
 export function encryptorIncoming(channel: string): IncomingAccessControl {
   return {
     name: 'secure-channel-encryptor',
+    // A sealed frame of a nested channel is passed through (or sealed again) like any payload.
+    acceptsSealed: true,
     allows(message) {
       const ingress = message.local.ingress
       if (ingress.kind === 'local' || message.local.forwardedBy !== undefined) return true

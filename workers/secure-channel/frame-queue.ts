@@ -32,6 +32,8 @@ function closedError(): OckamError {
 
 export class FrameQueue {
   readonly #options: FrameQueueOptions
+  /** Frames leave marked sealed: an enclosing channel may pass them through without a second seal. */
+  readonly #metadata: LocalMetadata
   #sender: TransportSender | undefined
   #tail: Promise<void> = Promise.resolve()
   /** Jobs queued and not finished. */
@@ -39,6 +41,7 @@ export class FrameQueue {
 
   constructor(options: FrameQueueOptions) {
     this.#options = options
+    this.#metadata = { ...options.metadata, sealed: true }
     this.#sender = options.sender
   }
 
@@ -51,7 +54,8 @@ export class FrameQueue {
     // Captured now: finish() drops the sender at once but lets what was queued before go out.
     const sender = this.#sender
     if (sender === undefined) return Promise.reject(closedError())
-    const { router, peerRoute, metadata, onLost } = this.#options
+    const { router, peerRoute, onLost } = this.#options
+    const metadata = this.#metadata
     const job = async (): Promise<void> => {
       try {
         await sendAll()

@@ -42,7 +42,9 @@ export async function createSecureChannel(
     suite,
     handshakeTimeoutMs,
   })
-  await router.startWorker([session.decryptorAddress], decryptorWorker(session), { incoming: decryptorIncoming })
+  await router.startWorker([session.decryptorAddress, session.passthroughAddress], decryptorWorker(session), {
+    incoming: decryptorIncoming,
+  })
   try {
     await router.startWorker([session.encryptorAddress], encryptorWorker(session), {
       incoming: encryptorIncoming(session.encryptorAddress.value),

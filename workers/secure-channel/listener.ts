@@ -133,7 +133,9 @@ export async function startSecureChannelListener(
         ...(options.onChannel === undefined ? {} : { onOpen: options.onChannel }),
       })
       try {
-        await router.startWorker([session.decryptorAddress], decryptorWorker(session), { incoming: decryptorIncoming })
+        await router.startWorker([session.decryptorAddress, session.passthroughAddress], decryptorWorker(session), {
+          incoming: decryptorIncoming,
+        })
         await router.startWorker([session.encryptorAddress], encryptorWorker(session), {
           incoming: encryptorIncoming(session.encryptorAddress.value),
         })

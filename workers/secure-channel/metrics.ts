@@ -31,6 +31,12 @@ export const METRICS = {
   /** Prefix: one counter per refusal code, e.g. secure_channel.frames.rejected.OCKAM_ERR_NOISE_REPLAY. */
   framesRejected: 'secure_channel.frames.rejected',
   messagesDelivered: 'secure_channel.messages.delivered',
+  /** Sealed frames of nested channels sent on to the peer without a second seal. */
+  passthroughSent: 'secure_channel.passthrough.sent',
+  /** Passed-through frames accepted from the peer and delivered (marked sealed). */
+  passthroughReceived: 'secure_channel.passthrough.received',
+  /** Passed-through frames dropped: channel not open, another way in than its frames, not a payload. */
+  passthroughRefused: 'secure_channel.passthrough.refused',
   messagesUndeliverable: 'secure_channel.messages.undeliverable',
   refreshSent: 'secure_channel.refresh.sent',
   refreshAccepted: 'secure_channel.refresh.accepted',

@@ -21,6 +21,13 @@ export interface CommonChannelOptions {
   readonly maxMessageBytes?: number
   /** Clock in Unix seconds for verification and expiry (tests); default the system clock. */
   readonly now?: () => number
+  /**
+   * Let sealed frames of channels nested inside this one pass through without a second seal,
+   * and accept them from the peer on this channel's connection (PROTOCOL.md "Passthrough",
+   * THREATS.md). Default true; false seals every nested frame again, hiding its routes, sizes
+   * and timing from observers of this hop at the cost of an AEAD per frame at each end.
+   */
+  readonly passthrough?: boolean
 }
 
 export interface SecureChannelOptions extends CommonChannelOptions {
@@ -36,6 +43,7 @@ export interface ResolvedCommon {
   readonly trust: TrustPolicy
   readonly maxMessageBytes: number
   readonly now: () => number
+  readonly passthrough: boolean
 }
 
 function invalid(message: string): OckamError {
@@ -54,11 +62,15 @@ export function resolveCommon(options: CommonChannelOptions): ResolvedCommon {
   checkIdentityMaterial(options.identity)
   checkTrustPolicy(options.trust, options.identity.trustedAuthorities)
   if (options.now !== undefined && typeof options.now !== 'function') throw invalid('now must be a function')
+  if (options.passthrough !== undefined && typeof options.passthrough !== 'boolean') {
+    throw invalid('passthrough must be true or false')
+  }
   return {
     identity: options.identity,
     trust: options.trust,
     maxMessageBytes: positiveInteger(options.maxMessageBytes, DEFAULT_MAX_CHANNEL_MESSAGE_BYTES, 'maxMessageBytes'),
     now: options.now ?? nowSeconds,
+    passthrough: options.passthrough ?? true,
   }
 }
 

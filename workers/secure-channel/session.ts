@@ -20,10 +20,10 @@
  * Transport: ordered receiver (a gap closes the channel), frames sent in nonce order through
  * one queue shared by both workers, so a payload, a refresh and a close never race.
  */
-import { type Address, local, TCP } from '../../runtime/address.js'
+import { type Address, LOCAL, local, TCP } from '../../runtime/address.js'
 import { isOckamError, OckamError } from '../../runtime/errors.js'
 import { DEFAULT_MAX_ROUTE_HOPS } from '../../runtime/limits.js'
-import { type Ingress, LOCAL_INGRESS, type LocalMetadata, type Message } from '../../runtime/message.js'
+import { type Ingress, LOCAL_INGRESS, type LocalMetadata, type Message, sameIngress } from '../../runtime/message.js'
 import type { TaskPool } from '../../runtime/pool/task-pool.js'
 import type { Route } from '../../runtime/route.js'
 import type { Router } from '../../runtime/router.js'
@@ -34,7 +34,7 @@ import { secureChannelPrologue } from '../../runtime/trust/noise/prologue.js'
 import type { NoiseSuite } from '../../runtime/trust/noise/suite.js'
 import type { PolicyDecision } from '../../runtime/trust/policy/evaluate.js'
 import type { VaultHandshakeKeys } from '../../runtime/trust/vault/types.js'
-import { SECURE_CHANNEL_WIRE_VERSION } from './constants.js'
+import { PASSTHROUGH_SUFFIX, passesThroughTo, SECURE_CHANNEL_WIRE_VERSION } from './constants.js'
 import { CredentialRefresh } from './credential-refresh.js'
 import { FrameQueue } from './frame-queue.js'
 import { decodeIdentityPayload, decodeMessage1, encodeIdentityPayload, encodeMessage1 } from './handshake-payload.js'
@@ -87,6 +87,12 @@ export interface SessionOptions {
   readonly onHandshakeEnded?: () => void
   /** Called once the channel is open. */
   readonly onOpen?: (channel: SecureChannel) => void
+  /**
+   * Pass sealed frames of nested channels through to the peer without sealing them again, and
+   * accept them from the peer on the connection of this channel's authenticated frames
+   * (PROTOCOL.md, "Passthrough"; THREATS.md). Default true.
+   */
+  readonly passthrough?: boolean
 }
 
 type Phase = 'handshake' | 'confirming' | 'open' | 'closed'
@@ -124,10 +130,23 @@ function asOckamError(error: unknown): OckamError {
   )
 }
 
+/**
+ * The peer's passthrough address: its decryptor's (`sc-<id>-d`, the last hop of the route
+ * frames take) with the suffix `-p`, reached along the same route. Undefined for a peer whose
+ * decryptor is not named that way.
+ */
+function passthroughRouteOf(peerRoute: Route): Route | undefined {
+  const decryptor = peerRoute.at(-1)
+  if (decryptor === undefined || decryptor.type !== LOCAL || !/^sc-[0-9a-z]+-d$/.test(decryptor.value)) return undefined
+  return [...peerRoute.slice(0, -1), local(`${decryptor.value.slice(0, -1)}${PASSTHROUGH_SUFFIX}`)]
+}
+
 export class SecureChannelSession {
   readonly role: SecureChannelRole
   readonly encryptorAddress: Address
   readonly decryptorAddress: Address
+  /** The decryptor's second address: sealed frames of nested channels, passed through in the clear. */
+  readonly passthroughAddress: Address
   readonly #options: SessionOptions
   readonly #router: Router
   #phase: Phase = 'handshake'
@@ -137,6 +156,12 @@ export class SecureChannelSession {
   /** The peer's decryptor, and the metadata frames leave with (responder: message 1's ingress). */
   #peerRoute: Route = []
   #frameMetadata: LocalMetadata = LOCAL_METADATA
+  /** The peer's passthrough address, routed like its decryptor; undefined when passthrough is off. */
+  #passthroughRoute: Route | undefined
+  /** How this channel's first authenticated frame arrived: passed-through frames must arrive the same way. */
+  #framesIngress: Ingress | undefined
+  /** Return hops the path prepends to this channel's frames (their return route is otherwise empty). */
+  #framesReturnHops = 0
   #frames: FrameQueue | undefined
   #receiver: TransportReceiver | undefined
   #handshakeHash: Uint8Array = EMPTY
@@ -158,6 +183,7 @@ export class SecureChannelSession {
     this.#router = options.router
     this.encryptorAddress = local(`sc-${id}-e`)
     this.decryptorAddress = local(`sc-${id}-d`)
+    this.passthroughAddress = local(`sc-${id}-${PASSTHROUGH_SUFFIX}`)
     this.#expecting = options.role === 'initiator' ? 2 : 1
     this.#refresh = new CredentialRefresh({ now: options.now, due: () => void this.#autoRefresh() })
     // The caller may never await `opened` (a responder); an unhandled rejection would crash the process.
@@ -416,6 +442,47 @@ export class SecureChannelSession {
     return peer
   }
 
+  /**
+   * A frame a nested channel sealed end to end, sent on to the peer's passthrough address without
+   * a second seal: the routes a sealed frame would carry inside ride in the clear after that
+   * address (onward) and after the path's own hops (return), and the payload is the frame as is.
+   * The peer accepts it only the way this channel's frames arrive.
+   */
+  async #passThrough(onward: Route, message: Message): Promise<void> {
+    this.#router.counters.inc(METRICS.passthroughSent)
+    await this.#router.send({
+      onward: [...(this.#passthroughRoute as Route), ...onward],
+      return: message.return,
+      payload: message.payload,
+      local: this.#frameMetadata,
+    })
+  }
+
+  /**
+   * The passthrough address's handler: a nested channel's sealed frame that the peer passed
+   * through in the clear. Accepted only while open and only the way this channel's authenticated
+   * frames arrive (the same TCP connection); delivered marked `sealed`, so the router lets it
+   * reach only channel and relay plumbing, never a service (runtime/access-control.ts).
+   */
+  async onPassthrough(message: Message): Promise<void> {
+    const counters = this.#router.counters
+    const via = this.#framesIngress
+    const pathHops = this.#framesReturnHops
+    if (
+      this.#phase !== 'open' ||
+      via === undefined ||
+      !sameIngress(via, message.local.ingress) ||
+      message.return.length < pathHops ||
+      message.payload.length > this.#options.maxMessageBytes
+    ) {
+      counters.inc(METRICS.passthroughRefused)
+      return
+    }
+    counters.inc(METRICS.passthroughReceived)
+    // The path prepended as many hops as it does to this channel's frames; the rest is the sender's.
+    await this.#deliver(message.onward.slice(1), message.return.slice(pathHops), message.payload, true)
+  }
+
   /** Records a verified peer and applies the trust policy; throws OCKAM_ERR_SECURE_CHANNEL_PEER_REFUSED. */
   #admit(peer: VerifiedPeer, phase: 'identity' | 'complete'): void {
     this.#peer = peer.identity
@@ -475,6 +542,7 @@ export class SecureChannelSession {
     const provider = transportProvider()
     this.#peerRoute = peerRoute
     this.#frameMetadata = metadata
+    this.#passthroughRoute = this.#options.passthrough === false ? undefined : passthroughRouteOf(peerRoute)
     this.#handshakeHash = keys.handshakeHash
     this.#frames = new FrameQueue({
       router: this.#router,
@@ -533,6 +601,9 @@ export class SecureChannelSession {
     if (onward.length === 0) {
       throw new OckamError('OCKAM_ERR_ROUTER_EMPTY_ROUTE', 'a message into a secure channel needs a route beyond it')
     }
+    if (message.local.sealed === true && this.#passthroughRoute !== undefined && passesThroughTo(onward[0])) {
+      return this.#passThrough(onward, message)
+    }
     const plaintexts = encodePayloadPlaintextParts(
       onward,
       message.return,
@@ -565,6 +636,10 @@ export class SecureChannelSession {
       return
     }
     this.#router.counters.inc(METRICS.framesReceived)
+    if (this.#framesIngress === undefined) {
+      this.#framesIngress = message.local.ingress
+      this.#framesReturnHops = message.return.length
+    }
     const plaintext = decodePlaintext(bytes, this.#options.maxMessageBytes)
     if (this.#phase === 'confirming') return this.#onConfirmation(plaintext)
     if (this.#reassembly !== undefined && plaintext.type !== 'payload-next') {
@@ -601,7 +676,7 @@ export class SecureChannelSession {
     }
   }
 
-  async #deliver(onward: Route, ret: Route, payload: Uint8Array): Promise<void> {
+  async #deliver(onward: Route, ret: Route, payload: Uint8Array, sealed = false): Promise<void> {
     const counters = this.#router.counters
     if (onward.length === 0 || ret.length + 1 > DEFAULT_MAX_ROUTE_HOPS) {
       counters.inc(METRICS.messagesUndeliverable)
@@ -612,7 +687,9 @@ export class SecureChannelSession {
         onward,
         return: [this.encryptorAddress, ...ret],
         payload,
-        local: { ingress: this.#peerCredentials!.ingress },
+        local: sealed
+          ? { ingress: this.#peerCredentials!.ingress, sealed }
+          : { ingress: this.#peerCredentials!.ingress },
       })
       counters.inc(METRICS.messagesDelivered)
     } catch (error) {

@@ -10,6 +10,7 @@ import type { Address } from '../../../runtime/address.js'
 import { OckamError } from '../../../runtime/errors.js'
 import { DEFAULT_MAX_ROUTE_HOPS } from '../../../runtime/limits.js'
 import { NOISE_SUITES, NOISE_XX_AESGCM, NOISE_XX_CHACHAPOLY } from '../../../runtime/trust/noise/suite.js'
+import { SECURE_CHANNEL_WIRE_VERSION } from '../../../workers/secure-channel/constants.js'
 import {
   decodeIdentityPayload,
   decodeMessage1,
@@ -211,11 +212,11 @@ test('message 1 is exactly version, suite and an ephemeral key; unknown versions
     'OCKAM_ERR_NOISE_UNSUPPORTED',
   )
   assert.equal(
-    code(() => decodeMessage1(Uint8Array.of(2, ...bytes.subarray(1)), NOISE_SUITES)),
+    code(() => decodeMessage1(Uint8Array.of(SECURE_CHANNEL_WIRE_VERSION + 1, ...bytes.subarray(1)), NOISE_SUITES)),
     'OCKAM_ERR_NOISE_UNSUPPORTED',
   )
   assert.equal(
-    code(() => decodeMessage1(Uint8Array.of(1, 3, ...noise), NOISE_SUITES)),
+    code(() => decodeMessage1(Uint8Array.of(SECURE_CHANNEL_WIRE_VERSION, 3, ...noise), NOISE_SUITES)),
     'OCKAM_ERR_NOISE_UNSUPPORTED',
   )
   assert.equal(
