@@ -10,9 +10,10 @@ export interface IncomingAccessControl {
   readonly name: string
   allows(message: Message): boolean
   /**
-   * Whether this worker takes messages marked `sealed` (frames of a secure channel passed
-   * through an enclosing one). Only channel and relay plumbing does; a service never sees one,
-   * so a frame injected on a passthrough hop can reach nothing but a decryptor, which refuses it.
+   * Whether this worker takes messages that arrived in the clear over a secure-channel
+   * passthrough hop (`passedThrough`). Only relay hops, decryptors and encryptors do; a service
+   * never sees one, and an encryptor only passes one on, so a frame injected on such a hop can
+   * end nowhere but at a decryptor, which refuses it.
    */
   readonly acceptsSealed?: boolean
 }
@@ -50,8 +51,6 @@ export function allowIngress(...kinds: Ingress['kind'][]): IncomingAccessControl
 export function connectionEgress(connection: string): IncomingAccessControl {
   return {
     name: `egress:${connection}`,
-    // Every frame a channel sends directly over TCP is marked sealed; the mark stays on this node.
-    acceptsSealed: true,
     allows(message) {
       const ingress = message.local.ingress
       if (ingress.kind === 'local' || message.local.forwardedBy !== undefined) return true

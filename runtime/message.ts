@@ -34,13 +34,18 @@ export interface LocalMetadata {
    */
   readonly forwardedBy?: string
   /**
-   * The payload is a transport frame a secure channel already sealed end to end (set by the
-   * channel's frame queue, kept by relay hops). An enclosing channel may pass it through to its
-   * peer without sealing it a second time (secure-channel passthrough, PROTOCOL.md). The router
-   * delivers such a message only to workers whose access control accepts it (`acceptsSealed`):
-   * channel and relay plumbing, never a service.
+   * The payload is a transport frame a secure channel sealed end to end (set by the channel's
+   * frame queue on its own frames, kept by relay hops). An enclosing channel that runs directly
+   * over TCP may pass it through to its peer without sealing it again (PROTOCOL.md, passthrough).
    */
   readonly sealed?: true
+  /**
+   * It arrived in the clear over a passthrough hop: nothing but its claim says it is a sealed
+   * frame, and its ingress names the enclosing channel's peer only as the way it came. The router
+   * delivers it only to plumbing that accepts one (`acceptsSealed`: relay hops, decryptors,
+   * encryptors), and an encryptor only ever passes it on, never seals it.
+   */
+  readonly passedThrough?: true
 }
 
 /**
@@ -48,6 +53,7 @@ export interface LocalMetadata {
  * keeps the mark, so the next channel may pass the frame through too.
  */
 export function sealedLike(from: LocalMetadata, metadata: LocalMetadata): LocalMetadata {
+  if (from.passedThrough === true) return { ...metadata, sealed: true, passedThrough: true }
   return from.sealed === true ? { ...metadata, sealed: true } : metadata
 }
 

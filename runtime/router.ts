@@ -186,10 +186,8 @@ export class Router {
       this.counters.inc('router.no_worker')
       throw new OckamError('OCKAM_ERR_ROUTER_NO_WORKER', `no worker at ${addressKey(next)}`)
     }
-    // A node's own channel frames may go anywhere its workers send them; a frame that came from
-    // the network marked sealed (passed through a channel) only to channel and relay plumbing.
-    const sealedRefused =
-      message.local.sealed === true && message.local.ingress.kind !== 'local' && entry.incoming.acceptsSealed !== true
+    // What arrived in the clear over a passthrough hop goes only to channel and relay plumbing.
+    const sealedRefused = message.local.passedThrough === true && entry.incoming.acceptsSealed !== true
     if (sealedRefused || !entry.incoming.allows(message)) {
       const error = new OckamError(
         'OCKAM_ERR_ROUTER_ACCESS_DENIED',

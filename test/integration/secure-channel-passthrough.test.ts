@@ -5,8 +5,11 @@
  */
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
+import { allowAll } from '../../runtime/access-control.js'
+import type { Address } from '../../runtime/address.js'
 import { local, tcp } from '../../runtime/address.js'
-import { LOCAL_INGRESS } from '../../runtime/message.js'
+import { LOCAL_INGRESS, type Message } from '../../runtime/message.js'
+import type { OckamNode } from '../../runtime/node.js'
 import { listSecureChannels } from '../../workers/secure-channel/index.js'
 import { createSecureChannel } from '../../workers/secure-channel/initiator.js'
 import { METRICS } from '../../workers/secure-channel/metrics.js'
@@ -104,6 +107,7 @@ test('a passed-through frame reaches relay and channel plumbing only: the member
   const { toProject } = await endToEnd(net)
   const member = net.member.node.counters
   const refusedBefore = member.get('relay.receiver.refused')
+  const passedBefore = net.project.node.counters.get(METRICS.passthroughReceived)
   // As a hostile or broken end would: a "sealed" frame aimed at the member's secure-channel
   // listener, which must only ever see handshakes (sealed by the member's channel).
   await net.inlet.node.router.send({
@@ -117,5 +121,121 @@ test('a passed-through frame reaches relay and channel plumbing only: the member
     await new Promise((resolve) => setImmediate(resolve))
   }
   assert.equal(member.get('relay.receiver.refused') - refusedBefore, 1)
-  assert.ok(net.project.node.counters.get(METRICS.passthroughReceived) >= 1, 'it crossed the project passed through')
+  assert.equal(
+    net.project.node.counters.get(METRICS.passthroughReceived) - passedBefore,
+    1,
+    'it crossed the project passed through',
+  )
+})
+
+/** A worker that records what reaches it (a stand-in for any service). */
+async function spy(node: OckamNode, name: string): Promise<Message[]> {
+  const got: Message[] = []
+  await node.startWorker(
+    local(name),
+    { handleMessage: (_ctx, message) => void got.push(message) },
+    { incoming: allowAll },
+  )
+  return got
+}
+
+function connectionOf(node: OckamNode): string {
+  const connections = node.router.workerAddresses().filter((a: Address) => a.value.startsWith('tcp-'))
+  assert.equal(connections.length, 1)
+  return (connections[0] as Address).value
+}
+
+/** What a node's TCP connection worker hands the router for a frame an attacker injected into it. */
+async function inject(node: OckamNode, onward: Address[], returnHops: number): Promise<void> {
+  const connection = connectionOf(node)
+  const ret = [local(connection), ...Array.from({ length: returnHops }, (_, i) => local(`x${i}`))]
+  await node.router
+    .send({
+      onward,
+      return: ret,
+      payload: Buffer.from('forged'),
+      local: { ingress: { kind: 'tcp', connection, peer: '127.0.0.1:1' } },
+    })
+    .catch(() => {})
+}
+
+async function settle(node: OckamNode, counter: string, atLeast: number): Promise<void> {
+  const deadline = Date.now() + DEADLINE_MS
+  while (node.counters.get(counter) < atLeast && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5))
+}
+
+test('no passthrough hop makes a frame authenticated: injected frames aimed through an encryptor or a nested channel are refused', async (t) => {
+  const net = await relayNet(t)
+  await net.memberSession(t).whenUp(DEADLINE_MS)
+  const { toProject, e2e } = await endToEnd(net)
+  const memberSpy = await spy(net.member.node, 'spy')
+  const projectSpy = await spy(net.project.node, 'pspy')
+  const outer = toProject.address.value.slice(0, -2)
+  const inner = e2e.address.value.slice(0, -2)
+  const inlet = net.inlet.node.counters
+  const refusedBefore = inlet.get(METRICS.passthroughRefused)
+
+  // An injector on the inlet's connection to the project: through the outer channel's
+  // passthrough address into the end-to-end channel's, then its encryptor, to the member's spy.
+  await inject(net.inlet.node, [local(`${outer}-p`), local(`${inner}-p`), local(`${inner}-e`), local('spy')], 4)
+  // Or straight into the end-to-end encryptor.
+  await inject(net.inlet.node, [local(`${outer}-p`), local(`${inner}-e`), local('spy')], 0)
+  // A project node that turns hostile: through its channel to the inlet, into the end-to-end channel.
+  const projectSide = listSecureChannels(net.project.node).find(
+    (s) => s.role === 'responder' && s.peerIdentifier === net.inletId.identity.identifier,
+  )
+  assert.ok(projectSide)
+  await net.project.node.context.send(
+    [local(projectSide.address), local(`${inner}-p`), local(`${inner}-e`), local('spy')],
+    Buffer.from('forged by the project'),
+  )
+  await settle(net.inlet.node, METRICS.passthroughRefused, refusedBefore + 3)
+  assert.equal(inlet.get(METRICS.passthroughRefused) - refusedBefore, 3)
+
+  // An injector on the member's connection: its own channel's encryptor would carry it to the
+  // project as the member.
+  const memberSide = listSecureChannels(net.member.node).find(
+    (s) => s.role === 'initiator' && s.peerIdentifier === net.projectId.identity.identifier,
+  )
+  assert.ok(memberSide)
+  const memberOuter = memberSide.address.slice(0, -2)
+  const memberRefused = net.member.node.counters.get(METRICS.passthroughRefused)
+  await inject(net.member.node, [local(`${memberOuter}-p`), local(`${memberOuter}-e`), local('pspy')], 0)
+  await settle(net.member.node, METRICS.passthroughRefused, memberRefused + 1)
+  assert.equal(net.member.node.counters.get(METRICS.passthroughRefused) - memberRefused, 1)
+
+  // The legitimate path still works, and nothing reached either spy.
+  await echoes(net, e2e, 3)
+  assert.equal(memberSpy.length, 0, 'the member saw no forged message')
+  assert.equal(projectSpy.length, 0, 'the project saw no forged message')
+})
+
+test('passthrough: false on a channel refuses passed-through frames too', async (t) => {
+  const net = await relayNet(t)
+  await net.memberSession(t).whenUp(DEADLINE_MS)
+  const { toProject } = await endToEnd(net, false)
+  const outer = toProject.address.value.slice(0, -2)
+  const before = net.inlet.node.counters.get(METRICS.passthroughRefused)
+  const anyDecryptor = listSecureChannels(net.inlet.node).find((s) => s.address !== toProject.address.value)
+  assert.ok(anyDecryptor)
+  await inject(net.inlet.node, [local(`${outer}-p`), local(anyDecryptor.decryptorAddress)], 0)
+  await settle(net.inlet.node, METRICS.passthroughRefused, before + 1)
+  assert.equal(net.inlet.node.counters.get(METRICS.passthroughRefused) - before, 1)
+})
+
+test('a channel nested inside the end-to-end channel still opens and carries messages (sealed by the end-to-end channel)', async (t) => {
+  const net = await relayNet(t)
+  await net.memberSession(t).whenUp(DEADLINE_MS)
+  const { e2e } = await endToEnd(net)
+  const inner = await createSecureChannel(net.inlet.node, [e2e.address, local('api')], {
+    identity: net.inletId,
+    trust: trustIdentifiers(net.memberId.identity.identifier),
+    timeoutMs: DEADLINE_MS,
+  })
+  const reply = await net.inlet.node.context.request([inner.address, local('echo')], Buffer.from('hi'), {
+    timeoutMs: DEADLINE_MS,
+  })
+  assert.equal(Buffer.from(reply.payload).toString(), 'hi')
+  assert.equal(net.project.node.counters.get('relay.forward.answer_refused'), 0)
+  assert.equal(net.member.node.counters.get('relay.receiver.refused'), 0)
 })

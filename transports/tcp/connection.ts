@@ -19,7 +19,7 @@ import type { Message } from '../../runtime/message.js'
 import type { RateLimitedLog } from '../../runtime/rate-limited-log.js'
 import type { Router } from '../../runtime/router.js'
 import type { Worker } from '../../runtime/worker.js'
-import { WIRE_VERSION } from './constants.js'
+import { TCP_CONNECTION_PREFIX, WIRE_VERSION } from './constants.js'
 import { decodeFrameBody, encodeFrameHeader, HEARTBEAT_FRAME } from './frame-codec.js'
 import { FrameReader } from './frame-reader.js'
 
@@ -73,7 +73,7 @@ export class TcpConnection implements Worker {
   constructor(options: TcpConnectionOptions) {
     // Unguessable so that a peer cannot name another peer's connection in a route (the egress
     // access control refuses that anyway; this is a second wall).
-    this.address = local(`tcp-${(nextId++).toString(36)}-${randomBytes(6).toString('hex')}`)
+    this.address = local(`${TCP_CONNECTION_PREFIX}${(nextId++).toString(36)}-${randomBytes(6).toString('hex')}`)
     this.peer = options.peer
     this.direction = options.direction
     this.#socket = options.socket

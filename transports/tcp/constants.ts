@@ -34,3 +34,6 @@ export const DEFAULT_MAX_INBOUND_CONNECTIONS = 10_000
 
 /** Milliseconds a graceful close waits for the peer before destroying the socket. */
 export const DEFAULT_CLOSE_TIMEOUT_MS = 2_000
+
+/** A connection worker's local address starts with this (`tcp-<n>-<random>`). */
+export const TCP_CONNECTION_PREFIX = 'tcp-'

@@ -105,6 +105,11 @@ export async function startRelayReceiver(router: Router, options: RelayReceiverO
         const ingress = message.local.ingress
         if (ingress.kind === 'channel') {
           if (message.onward.length === 1) {
+            // The service answers sealed by the project channel, never passed through.
+            if (message.local.passedThrough === true) {
+              counters.inc('relay.receiver.refused')
+              return
+            }
             // A response of the relay service (forward_to_ never sends a message with nothing beyond us).
             let response: RelayResponse
             try {
@@ -120,7 +125,8 @@ export async function startRelayReceiver(router: Router, options: RelayReceiverO
           // A passed-through frame (sealed, not encrypted on the project hop) goes only to a
           // channel opened through here, which authenticates it; never to the listener.
           const toChannel = to.type === LOCAL && channels.has(to.value) && router.hasWorker(to)
-          const allowed = toChannel || (to.type === LOCAL && to.value === listener && message.local.sealed !== true)
+          const allowed =
+            toChannel || (to.type === LOCAL && to.value === listener && message.local.passedThrough !== true)
           if (!allowed) refuse(addressKey(to))
           counters.inc('relay.receiver.delivered')
           await ctx.forward({

@@ -27,8 +27,11 @@ import { NOISE_DH_BYTES, NOISE_MAX_MESSAGE_BYTES } from '../../runtime/trust/noi
 import { NOISE_XX_AESGCM, NOISE_XX_CHACHAPOLY, type NoiseSuite } from '../../runtime/trust/noise/suite.js'
 import { SECURE_CHANNEL_WIRE_VERSION } from './constants.js'
 
-/** Version of the identity payload structure (its first array item). */
-export const IDENTITY_PAYLOAD_VERSION = 1
+/** Version of the identity payload structure (its first array item); 2 added the features field. */
+export const IDENTITY_PAYLOAD_VERSION = 2
+
+/** Feature bit: this side accepts passed-through frames (and may send them), PROTOCOL.md. */
+export const FEATURE_PASSTHROUGH = 1
 
 /** Suite ids carried in message 1. */
 export const SUITE_IDS: ReadonlyMap<number, NoiseSuite> = new Map([
@@ -92,11 +95,14 @@ export interface IdentityPayload {
   readonly attestation: Uint8Array
   /** Present in message 3 only. */
   readonly credentials?: readonly Uint8Array[]
+  /** This side takes part in passthrough (both must, for a channel to use it). Default false. */
+  readonly passthrough?: boolean
 }
 
 export function encodeIdentityPayload(payload: IdentityPayload): Uint8Array {
   const fields: CborValue[] = [IDENTITY_PAYLOAD_VERSION, payload.history, payload.attestation]
   if (payload.credentials !== undefined) fields.push([...payload.credentials])
+  fields.push(payload.passthrough === true ? FEATURE_PASSTHROUGH : 0)
   return encodeCbor(fields)
 }
 
@@ -119,11 +125,14 @@ export function decodeIdentityPayload(bytes: Uint8Array, withCredentials: boolea
     if (version !== IDENTITY_PAYLOAD_VERSION) {
       throw new OckamError('OCKAM_ERR_NOISE_UNSUPPORTED', `identity payload version ${version} is not supported`)
     }
-    const fields = expectArray(value, withCredentials ? 4 : 3, 'identity payload')
+    const fields = expectArray(value, withCredentials ? 5 : 4, 'identity payload')
     const history = boundedBytes(fields[1], DEFAULT_MAX_IDENTITY_HISTORY_BYTES, 'change history')
     const attestation = boundedBytes(fields[2], DEFAULT_MAX_ATTESTATION_BYTES, 'key attestation')
-    if (!withCredentials) return { history, attestation }
-    return { history, attestation, credentials: decodeCredentialList(fields[3] as CborValue) }
+    const features = expectUint(fields[withCredentials ? 4 : 3], 'features')
+    // Unknown feature bits are ignored: a later version may offer more than this one takes.
+    const passthrough = (features & FEATURE_PASSTHROUGH) !== 0
+    if (!withCredentials) return { history, attestation, passthrough }
+    return { history, attestation, credentials: decodeCredentialList(fields[3] as CborValue), passthrough }
   } catch (error) {
     if (isOckamError(error, 'OCKAM_ERR_SECURE_CHANNEL_PAYLOAD_MALFORMED')) throw error
     if (isOckamError(error, 'OCKAM_ERR_NOISE_UNSUPPORTED')) throw error

@@ -34,6 +34,7 @@ import { secureChannelPrologue } from '../../runtime/trust/noise/prologue.js'
 import type { NoiseSuite } from '../../runtime/trust/noise/suite.js'
 import type { PolicyDecision } from '../../runtime/trust/policy/evaluate.js'
 import type { VaultHandshakeKeys } from '../../runtime/trust/vault/types.js'
+import { TCP_CONNECTION_PREFIX } from '../../transports/tcp/constants.js'
 import { PASSTHROUGH_SUFFIX, passesThroughTo, SECURE_CHANNEL_WIRE_VERSION } from './constants.js'
 import { CredentialRefresh } from './credential-refresh.js'
 import { FrameQueue } from './frame-queue.js'
@@ -131,14 +132,18 @@ function asOckamError(error: unknown): OckamError {
 }
 
 /**
- * The peer's passthrough address: its decryptor's (`sc-<id>-d`, the last hop of the route
- * frames take) with the suffix `-p`, reached along the same route. Undefined for a peer whose
- * decryptor is not named that way.
+ * The peer's passthrough address: its decryptor's (`sc-<id>-d`) with the suffix `-p`, reached
+ * the same way. Only for a channel that runs directly over one TCP connection (its frames go
+ * `[tcp-…, sc-<id>-d]`): over a relay or another channel, the hops on the way take only what
+ * they know (a relay receiver hands frames only to decryptors opened through it), so frames
+ * nested in such a channel are sealed as before.
  */
 function passthroughRouteOf(peerRoute: Route): Route | undefined {
-  const decryptor = peerRoute.at(-1)
-  if (decryptor === undefined || decryptor.type !== LOCAL || !/^sc-[0-9a-z]+-d$/.test(decryptor.value)) return undefined
-  return [...peerRoute.slice(0, -1), local(`${decryptor.value.slice(0, -1)}${PASSTHROUGH_SUFFIX}`)]
+  const [connection, decryptor] = peerRoute
+  if (peerRoute.length !== 2 || connection === undefined || decryptor === undefined) return undefined
+  if (connection.type !== LOCAL || !connection.value.startsWith(TCP_CONNECTION_PREFIX)) return undefined
+  if (decryptor.type !== LOCAL || !/^sc-[0-9a-z]+-d$/.test(decryptor.value)) return undefined
+  return [connection, local(`${decryptor.value.slice(0, -1)}${PASSTHROUGH_SUFFIX}`)]
 }
 
 export class SecureChannelSession {
@@ -160,6 +165,8 @@ export class SecureChannelSession {
   #passthroughRoute: Route | undefined
   /** How this channel's first authenticated frame arrived: passed-through frames must arrive the same way. */
   #framesIngress: Ingress | undefined
+  /** The peer said in its handshake payload that it takes part in passthrough. */
+  #peerPassthrough = false
   /** Return hops the path prepends to this channel's frames (their return route is otherwise empty). */
   #framesReturnHops = 0
   #frames: FrameQueue | undefined
@@ -297,7 +304,11 @@ export class SecureChannelSession {
       throw new OckamError('OCKAM_ERR_ROUTER_EMPTY_ROUTE', 'message 1 has no return route')
     this.#expecting = 3
     const prologue = secureChannelPrologue(SECURE_CHANNEL_WIRE_VERSION, suite)
-    const payload = encodeIdentityPayload({ history: identity.history, attestation: staticKeyAttestation })
+    const payload = encodeIdentityPayload({
+      history: identity.history,
+      attestation: staticKeyAttestation,
+      passthrough: this.#options.passthrough !== false,
+    })
     const response = await this.#vault(() =>
       vault.handshakeRespond(staticKeyHandle, suite.protocolName, prologue, exact(message1.noise), payload),
     )
@@ -325,6 +336,7 @@ export class SecureChannelSession {
     this.#expecting = 'credentials'
     const read = await this.#vault(() => material.vault.handshakeRead(id, exact(message.payload)))
     const presented = decodeIdentityPayload(read.payload, false)
+    this.#peerPassthrough = presented.passthrough === true
     const remoteStaticPublicKey = read.remoteStaticPublicKey
     if (remoteStaticPublicKey === undefined)
       throw new OckamError('OCKAM_ERR_INTERNAL', 'message 2 without a static key')
@@ -336,6 +348,7 @@ export class SecureChannelSession {
       history: material.identity.history,
       attestation: material.staticKeyAttestation,
       credentials: own,
+      passthrough: this.#options.passthrough !== false,
     })
     const { message: message3, keys } = await this.#vault(() => material.vault.handshakeWriteFinal(id, payload))
     this.#vaultHandshake = undefined
@@ -365,6 +378,8 @@ export class SecureChannelSession {
     let peer: VerifiedPeer
     try {
       const presented = decodeIdentityPayload(payload3, true)
+      this.#peerPassthrough = presented.passthrough === true
+      this.#passthroughRoute = this.#passthroughRouteFor(this.#peerRoute)
       peer = await this.#verifyPeer({
         ...presented,
         credentials: presented.credentials ?? [],
@@ -448,10 +463,10 @@ export class SecureChannelSession {
    * address (onward) and after the path's own hops (return), and the payload is the frame as is.
    * The peer accepts it only the way this channel's frames arrive.
    */
-  async #passThrough(onward: Route, message: Message): Promise<void> {
+  async #passThrough(route: Route, onward: Route, message: Message): Promise<void> {
     this.#router.counters.inc(METRICS.passthroughSent)
     await this.#router.send({
-      onward: [...(this.#passthroughRoute as Route), ...onward],
+      onward: [...route, ...onward],
       return: message.return,
       payload: message.payload,
       local: this.#frameMetadata,
@@ -469,9 +484,14 @@ export class SecureChannelSession {
     const via = this.#framesIngress
     const pathHops = this.#framesReturnHops
     if (
+      // Both ways or neither: only a channel directly over TCP with passthrough on takes them.
+      this.#passthroughRoute === undefined ||
       this.#phase !== 'open' ||
       via === undefined ||
       !sameIngress(via, message.local.ingress) ||
+      // Only toward relay or channel plumbing, as the sender is allowed to: never into an
+      // encryptor (which would authenticate it) or another passthrough address.
+      !passesThroughTo(message.onward[1]) ||
       message.return.length < pathHops ||
       message.payload.length > this.#options.maxMessageBytes
     ) {
@@ -542,7 +562,7 @@ export class SecureChannelSession {
     const provider = transportProvider()
     this.#peerRoute = peerRoute
     this.#frameMetadata = metadata
-    this.#passthroughRoute = this.#options.passthrough === false ? undefined : passthroughRouteOf(peerRoute)
+    this.#passthroughRoute = this.#passthroughRouteFor(peerRoute)
     this.#handshakeHash = keys.handshakeHash
     this.#frames = new FrameQueue({
       router: this.#router,
@@ -554,6 +574,12 @@ export class SecureChannelSession {
     this.#receiver = createTransportReceiver({ provider, suite, key: keys.receiveKey })
     keys.sendKey.fill(0)
     keys.receiveKey.fill(0)
+  }
+
+  /** Passthrough needs both ends to take part, and this channel to run directly over TCP. */
+  #passthroughRouteFor(peerRoute: Route): Route | undefined {
+    if (this.#options.passthrough === false || !this.#peerPassthrough) return undefined
+    return passthroughRouteOf(peerRoute)
   }
 
   #endHandshake(succeeded: boolean): void {
@@ -601,8 +627,21 @@ export class SecureChannelSession {
     if (onward.length === 0) {
       throw new OckamError('OCKAM_ERR_ROUTER_EMPTY_ROUTE', 'a message into a secure channel needs a route beyond it')
     }
-    if (message.local.sealed === true && this.#passthroughRoute !== undefined && passesThroughTo(onward[0])) {
-      return this.#passThrough(onward, message)
+    if (message.local.sealed === true) {
+      const route = this.#passthroughRoute
+      if (route !== undefined && passesThroughTo(onward[0]) && route.length + onward.length <= DEFAULT_MAX_ROUTE_HOPS) {
+        return this.#passThrough(route, onward, message)
+      }
+      // What came in the clear over a passthrough hop is sealed again only toward relay or
+      // channel plumbing, whose end (a decryptor) authenticates it: sealed toward anything else
+      // it would become a message authenticated as this node.
+      if (message.local.passedThrough === true && !passesThroughTo(onward[0])) {
+        this.#router.counters.inc(METRICS.passthroughRefused)
+        throw new OckamError(
+          'OCKAM_ERR_ROUTER_ACCESS_DENIED',
+          `${this.encryptorAddress.value} seals a frame that arrived passed through only toward relay or channel plumbing`,
+        )
+      }
     }
     const plaintexts = encodePayloadPlaintextParts(
       onward,
@@ -688,7 +727,7 @@ export class SecureChannelSession {
         return: [this.encryptorAddress, ...ret],
         payload,
         local: sealed
-          ? { ingress: this.#peerCredentials!.ingress, sealed }
+          ? { ingress: this.#peerCredentials!.ingress, sealed, passedThrough: true }
           : { ingress: this.#peerCredentials!.ingress },
       })
       counters.inc(METRICS.messagesDelivered)

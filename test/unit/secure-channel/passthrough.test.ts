@@ -15,23 +15,25 @@ import { passesThroughTo } from '../../../workers/secure-channel/constants.js'
 import { collector, message, TCP_INGRESS, testRouter, text } from '../runtime/router-fixtures.js'
 
 const sealed = (m: Message): Message => ({ ...m, local: { ...m.local, sealed: true } })
+const passedThrough = (m: Message): Message => ({ ...m, local: { ...m.local, sealed: true, passedThrough: true } })
 
-test('a sealed frame from the network reaches only a worker that accepts sealed frames; a local one goes anywhere', async () => {
+test('a frame that arrived passed through reaches only a worker that accepts one; a sealed mark alone changes nothing', async () => {
   const { router, counters } = testRouter()
-  const service = collector(1)
+  const service = collector(2)
   const plumbing = collector(2)
   await router.startWorker([local('service')], service.worker, { incoming: allowAll })
   await router.startWorker([local('plumbing')], plumbing.worker, { incoming: { ...allowAll, acceptsSealed: true } })
   await assert.rejects(
-    router.send(sealed(message([local('service')], { ingress: TCP_INGRESS, text: 'injected' }))),
+    router.send(passedThrough(message([local('service')], { ingress: TCP_INGRESS, text: 'injected' }))),
     (e) => isOckamError(e, 'OCKAM_ERR_ROUTER_ACCESS_DENIED') && /passed through another channel/.test(e.message),
   )
-  await router.send(sealed(message([local('plumbing')], { ingress: TCP_INGRESS, text: 'frame' })))
+  await router.send(passedThrough(message([local('plumbing')], { ingress: TCP_INGRESS, text: 'frame' })))
   await router.send(sealed(message([local('plumbing')], { text: 'own frame' })))
   await router.send(sealed(message([local('service')], { text: 'own frame to a local hop' })))
+  await router.send(sealed(message([local('service')], { ingress: TCP_INGRESS, text: 'a responder frame' })))
   await Promise.all([service.done, plumbing.done])
   await router.stop()
-  assert.deepEqual(service.messages.map(text), ['own frame to a local hop'])
+  assert.deepEqual(service.messages.map(text), ['own frame to a local hop', 'a responder frame'])
   assert.deepEqual(plumbing.messages.map(text), ['frame', 'own frame'])
   assert.equal(counters.get('router.denied.OCKAM_ERR_ROUTER_ACCESS_DENIED'), 1)
 })

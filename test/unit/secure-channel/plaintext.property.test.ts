@@ -229,16 +229,21 @@ test('message 1 is exactly version, suite and an ephemeral key; unknown versions
   )
 })
 
-test('identity payloads round-trip with and without credentials; mutations fail typed', () => {
+test('identity payloads round-trip with and without credentials and the passthrough feature; mutations fail typed', () => {
   fc.assert(
     fc.property(
       fc.uint8Array({ minLength: 1, maxLength: 200 }),
       fc.uint8Array({ minLength: 1, maxLength: 200 }),
       fc.option(fc.array(fc.uint8Array({ minLength: 1, maxLength: 100 }), { maxLength: 4 }), { nil: undefined }),
-      (history, attestation, credentials) => {
+      fc.boolean(),
+      (history, attestation, credentials, passthrough) => {
         const withCredentials = credentials !== undefined
-        const payload = credentials === undefined ? { history, attestation } : { history, attestation, credentials }
+        const payload =
+          credentials === undefined
+            ? { history, attestation, passthrough }
+            : { history, attestation, credentials, passthrough }
         const decoded = decodeIdentityPayload(encodeIdentityPayload(payload), withCredentials)
+        assert.equal(decoded.passthrough, passthrough)
         assert.deepEqual(new Uint8Array(decoded.history), history)
         assert.deepEqual(new Uint8Array(decoded.attestation), attestation)
         assert.deepEqual(
