@@ -51,6 +51,9 @@ export function allowIngress(...kinds: Ingress['kind'][]): IncomingAccessControl
 export function connectionEgress(connection: string): IncomingAccessControl {
   return {
     name: `egress:${connection}`,
+    // A relay's answer to a client that reached it over plain TCP may be a passed-through frame;
+    // the mark stays on this node and TCP ingress carries no identity to misuse.
+    acceptsSealed: true,
     allows(message) {
       const ingress = message.local.ingress
       if (ingress.kind === 'local' || message.local.forwardedBy !== undefined) return true

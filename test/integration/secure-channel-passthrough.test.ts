@@ -101,13 +101,14 @@ test('a frame sent to a channel passthrough address over another connection is r
   assert.equal(project.get('relay.forward.inbound'), forwardedBefore, 'nothing reached the relay')
 })
 
-test('a passed-through frame reaches relay and channel plumbing only: the member refuses one aimed at its listener', async (t) => {
+test("a passed-through frame reaches relay and channel plumbing only: one aimed at the owner's listener is refused at the relay, and again at the owner", async (t) => {
   const net = await relayNet(t)
   await net.memberSession(t).whenUp(DEADLINE_MS)
   const { toProject } = await endToEnd(net)
   const member = net.member.node.counters
-  const refusedBefore = member.get('relay.receiver.refused')
-  const passedBefore = net.project.node.counters.get(METRICS.passthroughReceived)
+  const project = net.project.node.counters
+  const passedBefore = project.get(METRICS.passthroughReceived)
+  const handshakesBefore = member.get(METRICS.handshakesStarted)
   // As a hostile or broken end would: a "sealed" frame aimed at the member's secure-channel
   // listener, which must only ever see handshakes (sealed by the member's channel).
   await net.inlet.node.router.send({
@@ -116,16 +117,38 @@ test('a passed-through frame reaches relay and channel plumbing only: the member
     payload: Buffer.from('pretend frame'),
     local: { ingress: LOCAL_INGRESS, sealed: true },
   })
-  const deadline = Date.now() + DEADLINE_MS
-  while (member.get('relay.receiver.refused') === refusedBefore && Date.now() < deadline) {
-    await new Promise((resolve) => setImmediate(resolve))
-  }
-  assert.equal(member.get('relay.receiver.refused') - refusedBefore, 1)
-  assert.equal(
-    net.project.node.counters.get(METRICS.passthroughReceived) - passedBefore,
-    1,
-    'it crossed the project passed through',
+  await settle(net.project.node, 'relay.forward.passthrough_refused', 1)
+  assert.equal(project.get('relay.forward.passthrough_refused'), 1, 'the relay refused it')
+  assert.equal(project.get(METRICS.passthroughReceived) - passedBefore, 1, 'it crossed into the project passed through')
+
+  // Second line, should a project let one by: the owner's relay receiver hands nothing that
+  // arrived passed through to its listener.
+  const memberSide = listSecureChannels(net.member.node).find(
+    (s) => s.role === 'initiator' && s.peerIdentifier === net.projectId.identity.identifier,
   )
+  const receiver = net.member.node.router.workerAddresses().find((a: Address) => a.value.startsWith('relay-postgres-'))
+  assert.ok(memberSide && receiver)
+  const refusedBefore = member.get('relay.receiver.refused')
+  await net.member.node.router
+    .send({
+      onward: [receiver, local('api')],
+      return: [],
+      payload: Buffer.alloc(34),
+      local: {
+        ingress: {
+          kind: 'channel',
+          channel: memberSide.address,
+          identifier: net.projectId.identity.identifier,
+          attributes: {},
+        },
+        sealed: true,
+        passedThrough: true,
+      },
+    })
+    .catch(() => {})
+  await settle(net.member.node, 'relay.receiver.refused', refusedBefore + 1)
+  assert.equal(member.get('relay.receiver.refused') - refusedBefore, 1)
+  assert.equal(member.get(METRICS.handshakesStarted), handshakesBefore, 'the listener saw no handshake')
 })
 
 /** A worker that records what reaches it (a stand-in for any service). */
@@ -238,4 +261,46 @@ test('a channel nested inside the end-to-end channel still opens and carries mes
   assert.equal(Buffer.from(reply.payload).toString(), 'hi')
   assert.equal(net.project.node.counters.get('relay.forward.answer_refused'), 0)
   assert.equal(net.member.node.counters.get('relay.receiver.refused'), 0)
+})
+
+test("a client that reaches the relay over plain TCP still gets the member's passed-through answers", async (t) => {
+  const net = await relayNet(t)
+  await net.memberSession(t).whenUp(DEADLINE_MS)
+  const e2e = await createSecureChannel(
+    net.inlet.node,
+    [tcp(net.project.address), local('forward_to_postgres'), local('api')],
+    { identity: net.inletId, trust: trustIdentifiers(net.memberId.identity.identifier), timeoutMs: DEADLINE_MS },
+  )
+  await echoes(net, e2e, 5)
+  assert.ok(net.member.node.counters.get(METRICS.passthroughSent) >= 5, 'the member passed its frames through')
+})
+
+test("a passed-through frame aimed at the owner's listener is refused at the relay, whatever the owner's channel does", async (t) => {
+  const net = await relayNet(t)
+  await net.memberSession(t).whenUp(DEADLINE_MS)
+  const { toProject } = await endToEnd(net)
+  const projectSide = listSecureChannels(net.project.node).find(
+    (s) => s.role === 'responder' && s.peerIdentifier === net.inletId.identity.identifier,
+  )
+  assert.ok(projectSide && toProject)
+  const passthrough = projectSide.decryptorAddress.replace(/-d$/, '-p')
+  const handshakesBefore = net.member.node.counters.get(METRICS.handshakesStarted)
+  const project = net.project.node.counters
+  // An injector on the inlet's connection, as the project's connection worker hands it on: tried
+  // on each of the project's connections (only the inlet's is the channel's way in).
+  for (const connection of net.project.node.router
+    .workerAddresses()
+    .filter((a: Address) => a.value.startsWith('tcp-'))) {
+    await net.project.node.router
+      .send({
+        onward: [local(passthrough), local('forward_to_postgres'), local('api')],
+        return: [connection],
+        payload: Buffer.alloc(34),
+        local: { ingress: { kind: 'tcp', connection: connection.value, peer: '127.0.0.1:1' } },
+      })
+      .catch(() => {})
+  }
+  await settle(net.project.node, 'relay.forward.passthrough_refused', 1)
+  assert.equal(project.get('relay.forward.passthrough_refused'), 1)
+  assert.equal(net.member.node.counters.get(METRICS.handshakesStarted), handshakesBefore, 'no handshake started')
 })

@@ -31,6 +31,7 @@ import { RateLimitedLog } from '../../runtime/rate-limited-log.js'
 import type { Route } from '../../runtime/route.js'
 import type { Router } from '../../runtime/router.js'
 import type { Worker } from '../../runtime/worker.js'
+import { isDecryptorAddress } from '../secure-channel/constants.js'
 import {
   DEFAULT_RELAY_MAX_NAMES_PER_MEMBER,
   DEFAULT_RELAY_MAX_REGISTRATIONS,
@@ -311,6 +312,16 @@ export async function startRelayService(host: RelayServiceHost, options: RelaySe
         // Nothing to deliver to: refused, so nothing from outside can look like a service response.
         counters.inc('relay.forward.empty')
         return
+      }
+      // A frame passed through a member channel is an end-to-end channel's frame: it goes to that
+      // channel's decryptor and nowhere else (not the owner's listener, whatever the owner's
+      // channel does with passthrough).
+      if (message.local.passedThrough === true && !(rest.length === 1 && isDecryptorAddress(rest[0]))) {
+        counters.inc('relay.forward.passthrough_refused')
+        throw new OckamError(
+          'OCKAM_ERR_RELAY_DESTINATION_REFUSED',
+          `${addressKey(self)} takes a passed-through frame only for an end-to-end channel's decryptor`,
+        )
       }
       const key = routeKey(message.return)
       registration.returns.delete(key)

@@ -67,9 +67,14 @@ export const PASSTHROUGH_SUFFIX = 'p'
  * else beyond the channel (a generic forwarder, a service) gets the frame sealed as before.
  * test/unit/secure-channel/passthrough.test.ts keeps this in step with the relay's names.
  */
+/** A secure channel's decryptor address, `sc-<id>-d`. */
+export function isDecryptorAddress(address: { readonly type: number; readonly value: string } | undefined): boolean {
+  return address !== undefined && address.type === LOCAL && /^sc-[0-9a-z]+-d$/.test(address.value)
+}
+
 export function passesThroughTo(next: { readonly type: number; readonly value: string } | undefined): boolean {
   if (next === undefined || next.type !== LOCAL) return false
-  return next.value.startsWith('forward_to_') || next.value.startsWith('relay-') || /^sc-[0-9a-z]+-d$/.test(next.value)
+  return next.value.startsWith('forward_to_') || next.value.startsWith('relay-') || isDecryptorAddress(next)
 }
 
 /**

@@ -35,7 +35,7 @@ import type { NoiseSuite } from '../../runtime/trust/noise/suite.js'
 import type { PolicyDecision } from '../../runtime/trust/policy/evaluate.js'
 import type { VaultHandshakeKeys } from '../../runtime/trust/vault/types.js'
 import { TCP_CONNECTION_PREFIX } from '../../transports/tcp/constants.js'
-import { PASSTHROUGH_SUFFIX, passesThroughTo, SECURE_CHANNEL_WIRE_VERSION } from './constants.js'
+import { isDecryptorAddress, PASSTHROUGH_SUFFIX, passesThroughTo, SECURE_CHANNEL_WIRE_VERSION } from './constants.js'
 import { CredentialRefresh } from './credential-refresh.js'
 import { FrameQueue } from './frame-queue.js'
 import { decodeIdentityPayload, decodeMessage1, encodeIdentityPayload, encodeMessage1 } from './handshake-payload.js'
@@ -142,7 +142,7 @@ function passthroughRouteOf(peerRoute: Route): Route | undefined {
   const [connection, decryptor] = peerRoute
   if (peerRoute.length !== 2 || connection === undefined || decryptor === undefined) return undefined
   if (connection.type !== LOCAL || !connection.value.startsWith(TCP_CONNECTION_PREFIX)) return undefined
-  if (decryptor.type !== LOCAL || !/^sc-[0-9a-z]+-d$/.test(decryptor.value)) return undefined
+  if (!isDecryptorAddress(decryptor)) return undefined
   return [connection, local(`${decryptor.value.slice(0, -1)}${PASSTHROUGH_SUFFIX}`)]
 }
 
