@@ -14,7 +14,7 @@ import { type ChildProcess, fork } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { once } from 'node:events'
 import { mkdtempSync, rmSync } from 'node:fs'
-import { connect, createServer, type Socket } from 'node:net'
+import { connect, type Socket } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { PerformanceObserver, constants as perfConstants } from 'node:perf_hooks'
@@ -30,6 +30,7 @@ import { createSecureChannelIdentity } from '../workers/secure-channel/identity-
 import { createSecureChannel } from '../workers/secure-channel/initiator.js'
 import { startSecureChannelListener } from '../workers/secure-channel/listener.js'
 import { trustAnyone } from '../workers/secure-channel/trust-policy.js'
+import { countingSinkServer } from './helpers/counting-sink.js'
 import { cpuMicros } from './helpers/cpu.js'
 import { formatSpread, printTable } from './helpers/format.js'
 import { collectGarbage } from './helpers/gc.js'
@@ -154,22 +155,13 @@ function hostPort(address: string): { host: string; port: number } {
   return { host: address.slice(0, colon), port: Number(address.slice(colon + 1)) }
 }
 
-/** Counts bytes until FIN, then answers the count (8 bytes) and ends. */
+/** The counting sink (helpers/counting-sink.ts), its connections closed at the end. */
 async function startSink(): Promise<{ address: string; close(): void }> {
   const sockets = new Set<Socket>()
-  const server = createServer({ allowHalfOpen: true, noDelay: true }, (socket) => {
+  const server = countingSinkServer()
+  server.on('connection', (socket: Socket) => {
     sockets.add(socket)
-    let count = 0
-    socket.on('data', (chunk: Buffer) => {
-      count += chunk.length
-    })
-    socket.on('end', () => {
-      const reply = Buffer.alloc(8)
-      reply.writeBigUInt64BE(BigInt(count))
-      socket.end(reply)
-    })
     socket.on('close', () => sockets.delete(socket))
-    socket.on('error', () => socket.destroy())
   })
   server.listen(0, '127.0.0.1')
   await once(server, 'listening')

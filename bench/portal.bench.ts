@@ -44,6 +44,7 @@ import { createSecureChannel } from '../workers/secure-channel/initiator.js'
 import { startSecureChannelListener } from '../workers/secure-channel/listener.js'
 import { trustAnyone } from '../workers/secure-channel/trust-policy.js'
 import { baselineStatus } from './helpers/baselines.js'
+import { countingSinkServer } from './helpers/counting-sink.js'
 import { cpuMicros } from './helpers/cpu.js'
 import { type Cell, formatSpread, printTable } from './helpers/format.js'
 import { collectGarbage } from './helpers/gc.js'
@@ -105,21 +106,8 @@ function hostPort(address: string): { host: string; port: number } {
   return { host: address.slice(0, colon), port: Number(address.slice(colon + 1)) }
 }
 
-/** Counts bytes until FIN, then answers the count (8 bytes) and ends. */
 function startSink(): Promise<string> {
-  const server = createServer({ allowHalfOpen: true, noDelay: true }, (socket) => {
-    let count = 0
-    socket.on('data', (chunk: Buffer) => {
-      count += chunk.length
-    })
-    socket.on('end', () => {
-      const reply = Buffer.alloc(8)
-      reply.writeBigUInt64BE(BigInt(count))
-      socket.end(reply)
-    })
-    socket.on('error', () => socket.destroy())
-  })
-  return listen(server)
+  return listen(countingSinkServer())
 }
 
 function startEcho(): Promise<string> {

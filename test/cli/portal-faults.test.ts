@@ -10,16 +10,7 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { ok } from '../helpers/node-cli.js'
-import {
-  ask,
-  enrolled,
-  freePort,
-  logLine,
-  startProject,
-  startTarget,
-  streamClient,
-  untilServed,
-} from '../helpers/portal-cli.js'
+import { ask, logLine, relayedPortal, streamClient, untilServed } from '../helpers/portal-cli.js'
 
 const MiB = 1024 * 1024
 /** Debug: a target or client that resets its own connection is logged at debug only. */
@@ -29,17 +20,7 @@ test('target down, then the outlet node down: the client sees a reset each time,
   timeout: 120_000,
 }, async (t) => {
   const began = performance.now()
-  const project = await startProject(t, 'ockam-faults')
-  const bankHome = await enrolled(t, project, 'ockam-faults-bank', 'postgres')
-  const analysisHome = await enrolled(t, project, 'ockam-faults-analysis')
-  const bank = { ...bankHome, env: { ...bankHome.env, ...DEBUG } }
-  const analysis = { ...analysisHome, env: { ...analysisHome.env, ...DEBUG } }
-  const target = await startTarget(t, 'target')
-  const inlet = await freePort()
-  await ok(['tcp-outlet', 'create', '--to', String(target.port)], bank.env)
-  await ok(['relay', 'create', 'postgres'], bank.env)
-  await ok(['tcp-inlet', 'create', '--from', String(inlet), '--to', 'postgres'], analysis.env)
-  await untilServed(inlet, 'target', 'the first connection through the portal')
+  const { bank, analysis, target, inlet } = await relayedPortal(t, 'ockam-faults', DEBUG)
   const phase = (what: string) => t.diagnostic(`${what}: ${(performance.now() - began).toFixed(0)} ms into the test`)
   phase('topology up')
 

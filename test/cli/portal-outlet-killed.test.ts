@@ -12,17 +12,7 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { json, type NodeJson, ok } from '../helpers/node-cli.js'
-import {
-  ask,
-  enrolled,
-  freePort,
-  type Home,
-  logLine,
-  startProject,
-  startTarget,
-  streamClient,
-  untilServed,
-} from '../helpers/portal-cli.js'
+import { ask, type Home, logLine, relayedPortal, streamClient, untilServed } from '../helpers/portal-cli.js'
 
 const MiB = 1024 * 1024
 /**
@@ -43,15 +33,7 @@ async function killNode(home: Home): Promise<number> {
 test('the outlet node killed (SIGKILL): a client sees a reset within seconds, and new connections are served soon after node start', {
   timeout: 120_000,
 }, async (t) => {
-  const project = await startProject(t, 'ockam-killed')
-  const bank = await enrolled(t, project, 'ockam-killed-bank', 'postgres')
-  const analysis = await enrolled(t, project, 'ockam-killed-analysis')
-  const target = await startTarget(t, 'target')
-  const inlet = await freePort()
-  await ok(['tcp-outlet', 'create', '--to', String(target.port)], bank.env)
-  await ok(['relay', 'create', 'postgres'], bank.env)
-  await ok(['tcp-inlet', 'create', '--from', String(inlet), '--to', 'postgres'], analysis.env)
-  await untilServed(inlet, 'target', 'the first connection through the portal')
+  const { bank, analysis, inlet } = await relayedPortal(t, 'ockam-killed')
 
   // (a) Killed, and down for a while. The stream just stalls: no byte says the far end is gone.
   const cut = await streamClient(inlet)

@@ -8,31 +8,14 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { ok } from '../helpers/node-cli.js'
-import {
-  enrolled,
-  freePort,
-  logLine,
-  nodeLog,
-  startProject,
-  startTarget,
-  streamClient,
-  untilServed,
-} from '../helpers/portal-cli.js'
+import { logLine, nodeLog, relayedPortal, streamClient, untilServed } from '../helpers/portal-cli.js'
 
 const MiB = 1024 * 1024
 
 test('the project node (relay) down mid-stream: the client sees a reset, the inlet says why, new connections work once it is back', {
   timeout: 120_000,
 }, async (t) => {
-  const project = await startProject(t, 'ockam-pdown')
-  const bank = await enrolled(t, project, 'ockam-pdown-bank', 'postgres')
-  const analysis = await enrolled(t, project, 'ockam-pdown-analysis')
-  const target = await startTarget(t, 'target')
-  const inlet = await freePort()
-  await ok(['tcp-outlet', 'create', '--to', String(target.port)], bank.env)
-  await ok(['relay', 'create', 'postgres'], bank.env)
-  await ok(['tcp-inlet', 'create', '--from', String(inlet), '--to', 'postgres'], analysis.env)
-  await untilServed(inlet, 'target', 'the first connection through the portal')
+  const { project, analysis, inlet } = await relayedPortal(t, 'ockam-pdown')
 
   const cut = await streamClient(inlet)
   await cut.reached(MiB)

@@ -249,3 +249,38 @@ export async function logLine(
     await new Promise((resolve) => setTimeout(resolve, 50))
   }
 }
+
+export interface RelayedPortal {
+  readonly project: Home & { port: number }
+  /** The outlet side: enrolled with relay `postgres`, its outlet next to `target`. */
+  readonly bank: Home
+  /** The inlet side. */
+  readonly analysis: Home
+  readonly target: Target
+  /** The inlet's port on 127.0.0.1. */
+  readonly inlet: number
+}
+
+/**
+ * DESIGN §1's topology in three state folders: a project, `bank` with an outlet next to a
+ * target and relay `postgres`, `analysis` with an inlet to it; returns once a connection through
+ * the inlet is served. `env` is added to both members' environments (a log level, say).
+ */
+export async function relayedPortal(
+  t: TestContext,
+  prefix: string,
+  env: Record<string, string> = {},
+): Promise<RelayedPortal> {
+  const project = await startProject(t, prefix)
+  const bankHome = await enrolled(t, project, `${prefix}-bank`, 'postgres')
+  const analysisHome = await enrolled(t, project, `${prefix}-analysis`)
+  const bank = { ...bankHome, env: { ...bankHome.env, ...env } }
+  const analysis = { ...analysisHome, env: { ...analysisHome.env, ...env } }
+  const target = await startTarget(t, 'target')
+  const inlet = await freePort()
+  await ok(['tcp-outlet', 'create', '--to', String(target.port)], bank.env)
+  await ok(['relay', 'create', 'postgres'], bank.env)
+  await ok(['tcp-inlet', 'create', '--from', String(inlet), '--to', 'postgres'], analysis.env)
+  await untilServed(inlet, 'target', 'the first connection through the portal')
+  return { project, bank, analysis, target, inlet }
+}
