@@ -11,16 +11,15 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { allowAll } from '../../runtime/access-control.js'
-import { local, tcp } from '../../runtime/address.js'
+import { local } from '../../runtime/address.js'
 import type { Context } from '../../runtime/context.js'
 import type { OckamError } from '../../runtime/errors.js'
 import type { Message } from '../../runtime/message.js'
 import { startTcpInlet } from '../../workers/portal/inlet.js'
 import { startTcpOutlet } from '../../workers/portal/outlet.js'
 import { startRouteSession } from '../../workers/portal/route-session.js'
-import { createSecureChannel, trustIdentifiers } from '../../workers/secure-channel/index.js'
 import { connectTo, echoHandler, eventually, exchange, randomData, sha256, startTarget } from './portal-helpers.js'
-import { DEADLINE_MS, next, relayNet } from './relay-helpers.js'
+import { DEADLINE_MS, next, openRouteThrough, relayNet } from './relay-helpers.js'
 
 const PING_INTERVAL_MS = 2_000
 const MAX_MISSED_PINGS = 3
@@ -58,32 +57,7 @@ test('the far end goes silent behind a live connection: one probe for a burst of
     maxMissedPings: MAX_MISSED_PINGS,
     probeTimeoutMs: PROBE_TIMEOUT_MS,
     backoff: { initialMs: 20, maxMs: 200 },
-    open: async (signal) => {
-      const project = await createSecureChannel(inletNode, [tcp(relay.project.address), local('api')], {
-        identity: relay.inletId,
-        trust: trustIdentifiers(relay.projectId.identity.identifier),
-        signal,
-      })
-      const e2e = await createSecureChannel(
-        inletNode,
-        [project.address, local('hole'), local('forward_to_postgres'), local('api')],
-        {
-          identity: relay.inletId,
-          trust: trustIdentifiers(relay.memberId.identity.identifier),
-          signal,
-          timeoutMs: 1000,
-        },
-      )
-      return {
-        route: [e2e.address, outlet.address],
-        pingRoute: [e2e.address, local('echo')],
-        channels: [project, e2e],
-        close: async () => {
-          await e2e.close()
-          await project.close()
-        },
-      }
-    },
+    open: (signal) => openRouteThrough(relay, 'hole', outlet.address, signal, 1000),
     onDown: (error) => inlet.routeLost(error),
     heard: () => inlet.heard(),
   })

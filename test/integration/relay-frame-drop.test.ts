@@ -8,15 +8,15 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { allowAll } from '../../runtime/access-control.js'
-import { local, tcp } from '../../runtime/address.js'
+import { local } from '../../runtime/address.js'
 import type { Context } from '../../runtime/context.js'
 import type { Message } from '../../runtime/message.js'
 import { startTcpInlet } from '../../workers/portal/inlet.js'
 import { startTcpOutlet } from '../../workers/portal/outlet.js'
 import { startRouteSession } from '../../workers/portal/route-session.js'
-import { createSecureChannel, SECURE_CHANNEL_METRICS, trustIdentifiers } from '../../workers/secure-channel/index.js'
+import { SECURE_CHANNEL_METRICS } from '../../workers/secure-channel/index.js'
 import { connectTo, exchange, randomData, sha256, startTarget, type Transfer } from './portal-helpers.js'
-import { DEADLINE_MS, next, relayNet } from './relay-helpers.js'
+import { DEADLINE_MS, next, openRouteThrough, relayNet } from './relay-helpers.js'
 
 const MiB = 1024 * 1024
 
@@ -81,27 +81,7 @@ for (const direction of ['toInlet', 'toOutlet'] as const) {
       context: inletNode.context,
       log: inletNode.log,
       pingIntervalMs: 60_000,
-      open: async (signal) => {
-        const project = await createSecureChannel(inletNode, [tcp(relay.project.address), local('api')], {
-          identity: relay.inletId,
-          trust: trustIdentifiers(relay.projectId.identity.identifier),
-          signal,
-        })
-        const e2e = await createSecureChannel(
-          inletNode,
-          [project.address, local('dropper'), local('forward_to_postgres'), local('api')],
-          { identity: relay.inletId, trust: trustIdentifiers(relay.memberId.identity.identifier), signal },
-        )
-        return {
-          route: [e2e.address, outlet.address],
-          pingRoute: [e2e.address, local('echo')],
-          channels: [project, e2e],
-          close: async () => {
-            await e2e.close()
-            await project.close()
-          },
-        }
-      },
+      open: (signal) => openRouteThrough(relay, 'dropper', outlet.address, signal),
       onDown: () => inlet.resetAll('path-lost'),
     })
     t.after(() => session.stop())

@@ -6,9 +6,10 @@
  */
 import { once } from 'node:events'
 import type { TestContext } from 'node:test'
-import { local, tcp } from '../../runtime/address.js'
+import { type Address, local, tcp } from '../../runtime/address.js'
 import { OckamError } from '../../runtime/errors.js'
 import type { Vault } from '../../runtime/trust/vault/types.js'
+import type { OpenedRoute } from '../../workers/portal/route-session.js'
 import {
   type RelayService,
   type RelayServiceOptions,
@@ -131,4 +132,43 @@ export async function next<T extends unknown[]>(
   deadlineMs = DEADLINE_MS,
 ): Promise<T> {
   return (await once(emitter, event, { signal: AbortSignal.timeout(deadlineMs) })) as T
+}
+
+/**
+ * What an inlet's route session opens in these tests: the inlet's channel to the project, then
+ * the end-to-end channel through `hop` (a test worker on the project node: a dropper, a hole)
+ * and `forward_to_postgres` to the member; `outlet` is the member's outlet address.
+ */
+export async function openRouteThrough(
+  net: RelayNet,
+  hop: string,
+  outlet: Address,
+  signal: AbortSignal,
+  e2eTimeoutMs?: number,
+): Promise<OpenedRoute> {
+  const node = net.inlet.node
+  const project = await createSecureChannel(node, [tcp(net.project.address), local('api')], {
+    identity: net.inletId,
+    trust: trustIdentifiers(net.projectId.identity.identifier),
+    signal,
+  })
+  const e2e = await createSecureChannel(
+    node,
+    [project.address, local(hop), local('forward_to_postgres'), local('api')],
+    {
+      identity: net.inletId,
+      trust: trustIdentifiers(net.memberId.identity.identifier),
+      signal,
+      ...(e2eTimeoutMs === undefined ? {} : { timeoutMs: e2eTimeoutMs }),
+    },
+  )
+  return {
+    route: [e2e.address, outlet],
+    pingRoute: [e2e.address, local('echo')],
+    channels: [project, e2e],
+    close: async () => {
+      await e2e.close()
+      await project.close()
+    },
+  }
 }
