@@ -60,6 +60,8 @@ export interface CreateProjectRequest {
   readonly adminHistory?: Uint8Array
   /** Default DEFAULT_MEMBER_CREDENTIAL_TTL_SECONDS. */
   readonly credentialTtlSeconds?: number
+  /** Default true (ProjectSettings.passthrough). */
+  readonly passthrough?: boolean
 }
 
 export interface RevocationPage {
@@ -143,9 +145,10 @@ export function createAuthorityService(options: AuthorityServiceOptions): Author
     createProject(request) {
       checkProjectName(request.name)
       checkAdvertisedAddress(request.advertisedAddress)
-      const settings = checkProjectSettings(
-        request.credentialTtlSeconds === undefined ? undefined : { credentialTtlSeconds: request.credentialTtlSeconds },
-      )
+      const settings = checkProjectSettings({
+        ...(request.credentialTtlSeconds === undefined ? {} : { credentialTtlSeconds: request.credentialTtlSeconds }),
+        ...(request.passthrough === undefined ? {} : { passthrough: request.passthrough }),
+      })
       if (!isIdentifier(request.admin)) {
         throw new OckamError('OCKAM_ERR_IDENTITY_INVALID_IDENTIFIER', 'the admin must be given by its identifier')
       }

@@ -11,10 +11,17 @@ import {
 export interface ProjectSettings {
   /** Lifetime of member credentials, seconds. */
   readonly credentialTtlSeconds: number
+  /**
+   * Whether member channels to the project node pass end-to-end frames through without sealing
+   * them again (docs/secure-channels.md). False hides relay names, sizes and timing from
+   * observers of member connections, at the cost of two more AEADs per frame (THREATS.md).
+   */
+  readonly passthrough: boolean
 }
 
 export const DEFAULT_PROJECT_SETTINGS: ProjectSettings = Object.freeze({
   credentialTtlSeconds: DEFAULT_MEMBER_CREDENTIAL_TTL_SECONDS,
+  passthrough: true,
 })
 
 /** Throws OCKAM_ERR_AUTHORITY_PROJECT_NAME_INVALID unless `name` is `[a-z0-9][a-z0-9-]{0,62}`. */
@@ -63,6 +70,11 @@ export function checkProjectSettings(input: unknown): ProjectSettings {
   if (typeof input !== 'object' || input === null || Array.isArray(input)) throw invalidSettings('not an object')
   const settings = { ...DEFAULT_PROJECT_SETTINGS }
   for (const [name, value] of Object.entries(input)) {
+    if (name === 'passthrough') {
+      if (typeof value !== 'boolean') throw invalidSettings('passthrough must be true or false')
+      settings.passthrough = value
+      continue
+    }
     if (name !== 'credentialTtlSeconds') throw invalidSettings(`unknown setting ${JSON.stringify(name)}`)
     if (
       typeof value !== 'number' ||
@@ -81,6 +93,6 @@ export function checkProjectSettings(input: unknown): ProjectSettings {
 
 function invalidSettings(why: string): OckamError {
   return new OckamError('OCKAM_ERR_AUTHORITY_SETTINGS_INVALID', `project settings: ${why}`, {
-    hint: `the only setting is credentialTtlSeconds (${MIN_MEMBER_CREDENTIAL_TTL_SECONDS} to ${MAX_MEMBER_CREDENTIAL_TTL_SECONDS})`,
+    hint: `the settings are credentialTtlSeconds (${MIN_MEMBER_CREDENTIAL_TTL_SECONDS} to ${MAX_MEMBER_CREDENTIAL_TTL_SECONDS}) and passthrough (true or false)`,
   })
 }

@@ -177,6 +177,8 @@ export const configSchema = z
         advertise: hostPort.optional(),
         /** Lifetime of member credentials, refreshed at half-life: `15m` (default), `1h`… (at least 1m). */
         credentialTtl: durationText.optional(),
+        /** false: member channels seal end-to-end frames again (hides relay names and sizes on the wire). */
+        passthrough: z.boolean().optional(),
       })
       .strict()
       .optional(),

@@ -269,7 +269,8 @@ export async function startNodeHost(options: NodeHostOptions): Promise<NodeHost>
       { node: on, store },
       projectHost === undefined
         ? { authorized: checkAuthorized(record.settings.authorized, 'the node settings') }
-        : { admits: trustAnyone() },
+        : // The project decides for every member channel whether end-to-end frames pass through.
+          { admits: trustAnyone(), passthrough: projectHost.project.settings.passthrough },
     )
 
   const stopAll = async () => {

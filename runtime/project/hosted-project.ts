@@ -32,6 +32,8 @@ export interface HostedProjectRequest {
   readonly advertise?: string | undefined
   /** Lifetime of member credentials; default DEFAULT_MEMBER_CREDENTIAL_TTL_SECONDS (15 min). */
   readonly credentialTtlSeconds?: number | undefined
+  /** Member channels pass end-to-end frames through (default true; ProjectSettings.passthrough). */
+  readonly passthrough?: boolean | undefined
 }
 
 /** `--credential-ttl` / `project.credentialTtl`: a duration within the authority's bounds. */
@@ -102,6 +104,7 @@ export async function createHostedProject(session: HostingSession, request: Host
     admin: admin.identifier,
     adminHistory: admin.identity.history,
     ...(request.credentialTtlSeconds === undefined ? {} : { credentialTtlSeconds: request.credentialTtlSeconds }),
+    ...(request.passthrough === undefined ? {} : { passthrough: request.passthrough }),
   })
 }
 

@@ -34,10 +34,15 @@ export async function poll<T>(what: string, probe: () => Promise<T | undefined>)
   }
 }
 
-export async function startProject(t: TestContext, prefix: string): Promise<Home & { port: number }> {
+export async function startProject(
+  t: TestContext,
+  prefix: string,
+  /** More `project create` options (`--no-passthrough`). */
+  options: readonly string[] = [],
+): Promise<Home & { port: number }> {
   const host = tempHome(t, `${prefix}-project-`)
   const port = await freePort()
-  await ok(['project', 'create', 'demo', '--listen', `127.0.0.1:${port}`], host.env)
+  await ok(['project', 'create', 'demo', '--listen', `127.0.0.1:${port}`, ...options], host.env)
   return { ...host, port }
 }
 
@@ -270,8 +275,9 @@ export async function relayedPortal(
   t: TestContext,
   prefix: string,
   env: Record<string, string> = {},
+  projectOptions: readonly string[] = [],
 ): Promise<RelayedPortal> {
-  const project = await startProject(t, prefix)
+  const project = await startProject(t, prefix, projectOptions)
   const bankHome = await enrolled(t, project, `${prefix}-bank`, 'postgres')
   const analysisHome = await enrolled(t, project, `${prefix}-analysis`)
   const bank = { ...bankHome, env: { ...bankHome.env, ...env } }

@@ -40,40 +40,65 @@ export function registerProjectCommands(program: Command, output: () => Output):
     .option('--listen <host:port>', 'where the project node listens', DEFAULT_PROJECT_LISTEN)
     .option('--advertise <host:port>', 'the address tickets carry (default: the listen address)')
     .option('--credential-ttl <duration>', 'lifetime of member credentials, refreshed at half-life (default 15m)')
+    .option(
+      '--no-passthrough',
+      'member channels seal end-to-end frames again: relay names, sizes and timing stay hidden on member connections, at two more AEADs per frame',
+    )
     .description('make this state folder the project host: a background node running the authority')
-    .action(async (name: string, options: { listen: string; advertise?: string; credentialTtl?: string }) => {
-      checkProjectName(name)
-      const advertised = options.advertise ?? options.listen
-      checkAdvertisedAddress(advertised)
-      const credentialTtlSeconds =
-        options.credentialTtl === undefined ? undefined : parseCredentialTtl(options.credentialTtl)
-      const created = await withTrustSession((session) =>
-        createHostedProject(session, { name, listen: options.listen, advertise: advertised, credentialTtlSeconds }),
-      )
-      const manager = NodeManager.open()
-      try {
-        await manager.create(name, { listen: options.listen, identity: created.authorityIdentityName })
-      } catch (error) {
-        if (error instanceof OckamError && error.hint === undefined) {
-          throw new OckamError(error.code, `${error.message} (project ${name} is recorded)`, {
-            cause: error,
-            hint: `start its node with: ockam-runtime node create ${name} --tcp-listener-address ${options.listen}`,
-          })
+    .action(
+      async (
+        name: string,
+        options: { listen: string; advertise?: string; credentialTtl?: string; passthrough: boolean },
+      ) => {
+        checkProjectName(name)
+        const advertised = options.advertise ?? options.listen
+        checkAdvertisedAddress(advertised)
+        const credentialTtlSeconds =
+          options.credentialTtl === undefined ? undefined : parseCredentialTtl(options.credentialTtl)
+        const created = await withTrustSession((session) =>
+          createHostedProject(session, {
+            name,
+            listen: options.listen,
+            advertise: advertised,
+            credentialTtlSeconds,
+            ...(options.passthrough ? {} : { passthrough: false }),
+          }),
+        )
+        const manager = NodeManager.open()
+        try {
+          await manager.create(name, { listen: options.listen, identity: created.authorityIdentityName })
+        } catch (error) {
+          if (error instanceof OckamError && error.hint === undefined) {
+            throw new OckamError(error.code, `${error.message} (project ${name} is recorded)`, {
+              cause: error,
+              hint: `start its node with: ockam-runtime node create ${name} --tcp-listener-address ${options.listen}`,
+            })
+          }
+          throw error
+        } finally {
+          manager.close()
         }
-        throw error
-      } finally {
-        manager.close()
-      }
-      output().data(
-        { project: created.name, authority: created.authority, address: created.advertisedAddress, node: name },
-        () =>
-          [
-            `project ${created.name} is hosted by node ${name}`,
-            `authority ${created.authority}`,
-            `address   ${created.advertisedAddress}`,
-          ].join('\n'),
-      )
-    })
+        const passthrough = created.settings.passthrough
+        output().data(
+          {
+            project: created.name,
+            authority: created.authority,
+            address: created.advertisedAddress,
+            node: name,
+            passthrough,
+          },
+          () =>
+            [
+              `project ${created.name} is hosted by node ${name}`,
+              `authority ${created.authority}`,
+              `address   ${created.advertisedAddress}`,
+              passthrough
+                ? 'member channels pass end-to-end frames through (--no-passthrough seals them again)'
+                : 'member channels seal end-to-end frames again (no passthrough)',
+            ].join('\n'),
+        )
+      },
+    )
 
   const ticket = project
     .command('ticket')

@@ -199,6 +199,7 @@ async function createDeclaredProject(config: ValidConfig, session: Session, out:
       ...declared,
       credentialTtlSeconds:
         declared.credentialTtl === undefined ? undefined : parseCredentialTtl(declared.credentialTtl),
+      passthrough: declared.passthrough,
     })
     out.progress(`✔ project ${created.name} created (authority ${created.authority})`)
   } else if (hosted.name !== declared.name) {

@@ -65,6 +65,8 @@ export async function startTrackedListener(
   spec: SecureChannelListenerSpec,
   /** Overrides whom it admits (the project node admits anyone: its services authorize each request). */
   override?: TrustPolicy,
+  /** Passthrough of nested channels' frames; default true (the channel layer's default). */
+  passthrough?: boolean,
 ): Promise<RunningListener> {
   const trust = await nodeTrust(host)
   const material = await trust.material(spec.identity)
@@ -76,6 +78,7 @@ export async function startTrackedListener(
     identity: material,
     trust: policy,
     address: spec.address,
+    ...(passthrough === undefined ? {} : { passthrough }),
     onChannel(channel) {
       accepted++
       open.add(channel)
@@ -110,7 +113,12 @@ export async function startTrackedListener(
 /** The `api` listener of a node (not a recorded resource: every node runs it). */
 export function startApiListener(
   host: Pick<ResourceHost, 'node' | 'store'>,
-  options: { readonly authorized?: readonly string[] | undefined; readonly admits?: TrustPolicy } = {},
+  options: {
+    readonly authorized?: readonly string[] | undefined
+    readonly admits?: TrustPolicy
+    /** Default true: channels to this listener pass nested channels' frames through. */
+    readonly passthrough?: boolean
+  } = {},
 ): Promise<RunningListener> {
   return startTrackedListener(
     host,
@@ -119,6 +127,7 @@ export function startApiListener(
       ...(options.authorized === undefined ? {} : { authorized: options.authorized }),
     },
     options.admits,
+    options.passthrough,
   )
 }
 

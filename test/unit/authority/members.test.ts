@@ -4,6 +4,7 @@ import { test } from 'node:test'
 import { ADMIN_ATTRIBUTE, ENROLLER_ATTRIBUTE } from '../../../runtime/authority/attributes.js'
 import { createAuthorityService } from '../../../runtime/authority/authority.js'
 import { DEFAULT_MEMBER_CREDENTIAL_TTL_SECONDS } from '../../../runtime/authority/constants.js'
+import { checkProjectSettings } from '../../../runtime/authority/project.js'
 import { verifyCredential } from '../../../runtime/trust/credentials/credential.js'
 import type { IdentitiesService } from '../../../runtime/trust/identities/index.js'
 import { createIdentity, rotateIdentity } from '../../../runtime/trust/identity/create.js'
@@ -35,13 +36,14 @@ test('the creator is the only admin; the authority identity is distinct and not 
 test('project creation checks its name, address, settings and that the authority is not the admin', async (t) => {
   const host = await projectHost(t)
   const base = { name: 'x', authorityIdentity: 'authority', advertisedAddress: 'h:1', admin: host.admin.identifier }
-  const cases: Array<[Partial<typeof base> & { credentialTtlSeconds?: number }, string]> = [
+  const cases: Array<[Partial<typeof base> & { credentialTtlSeconds?: number; passthrough?: boolean }, string]> = [
     [{ name: 'Bad_Name' }, 'OCKAM_ERR_AUTHORITY_PROJECT_NAME_INVALID'],
     [{ advertisedAddress: '0.0.0.0:4000' }, 'OCKAM_ERR_AUTHORITY_ADDRESS_INVALID'],
     [{ advertisedAddress: '[::]:4000' }, 'OCKAM_ERR_AUTHORITY_ADDRESS_INVALID'],
     [{ advertisedAddress: 'host:0' }, 'OCKAM_ERR_AUTHORITY_ADDRESS_INVALID'],
     [{ advertisedAddress: 'host' }, 'OCKAM_ERR_AUTHORITY_ADDRESS_INVALID'],
     [{ credentialTtlSeconds: 5 }, 'OCKAM_ERR_AUTHORITY_SETTINGS_INVALID'],
+    [{ passthrough: 'no' as unknown as boolean }, 'OCKAM_ERR_AUTHORITY_SETTINGS_INVALID'],
     [{ admin: host.authorityIdentity.identifier }, 'OCKAM_ERR_INVALID_ARGUMENT'],
   ]
   for (const [change, code] of cases) {
@@ -306,4 +308,11 @@ test('the authority refuses a database connection that is not synchronous=FULL',
   )
   host.store.db.pragma('synchronous = FULL')
   assert.equal(createAuthorityService({ db: host.store.db, identities: host.identities }).project().name, 'demo')
+})
+
+test('the project keeps its passthrough setting: on by default, off when created so', async (t) => {
+  const on = await projectHost(t)
+  assert.equal(on.authority.findProject()?.settings.passthrough, true)
+  assert.equal(checkProjectSettings({ passthrough: false }).passthrough, false)
+  assert.equal(checkProjectSettings({ credentialTtlSeconds: 120 }).passthrough, true)
 })
