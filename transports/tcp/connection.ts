@@ -113,7 +113,7 @@ export class TcpConnection implements Worker {
     if (channels.connectionOpened.hasSubscribers) {
       channels.connectionOpened.publish({ node: this.#router.nodeName, peer: this.peer, direction: this.direction })
     }
-    void this.#readLoop()
+    this.#startReading()
   }
 
   async handleMessage(_ctx: Context, message: Message): Promise<void> {
@@ -199,32 +199,55 @@ export class TcpConnection implements Worker {
     void this.#router.stopWorker(this.address)
   }
 
-  async #readLoop(): Promise<void> {
+  /**
+   * Reads with 'data' events, which run straight from the socket's read callback (an async
+   * iterator costs a promise and a microtask hop per chunk). A chunk's frames are delivered in
+   * order; while that is pending (a full mailbox, the buffer budget) the socket is paused, so the
+   * rest waits in the kernel.
+   */
+  #startReading(): void {
+    this.#socket.on('data', this.#onData)
+    this.#socket.on('end', () => this.close())
+    this.#socket.on('close', () => this.close())
+  }
+
+  readonly #onData = (chunk: Buffer): void => {
+    if (this.#closed) return
+    this.#lastReadAt = Date.now()
+    this.bytesIn += chunk.length
+    let frames: Buffer[]
     try {
-      for await (const chunk of this.#socket as AsyncIterable<Buffer>) {
-        this.#lastReadAt = Date.now()
-        this.bytesIn += chunk.length
-        const frames = this.#reader.push(chunk)
-        this.#armFrameTimer(frames.length > 0)
-        this.#waitingLocally = true
-        for (const body of frames) {
-          await this.#deliver(body)
-          if (this.#closed) return
-        }
-        // Only a connection that holds bytes waits: one whose frames all completed adds nothing to
-        // the budget, and making it wait let slow peers stall every honest connection.
-        if (this.#budget.exhausted && this.#reader.bufferedBytes > 0) {
-          this.#router.counters.inc('tcp.budget_waits')
-          await this.#budget.whenAvailable()
-        }
-        this.#waitingLocally = false
-        this.#lastReadAt = Date.now()
-      }
-      this.close()
+      frames = this.#reader.push(chunk)
     } catch (error) {
-      if (isOckamError(error)) this.close(error)
-      else this.close()
+      this.close(isOckamError(error) ? error : undefined)
+      return
     }
+    this.#armFrameTimer(frames.length > 0)
+    if (frames.length === 0 && !(this.#budget.exhausted && this.#reader.bufferedBytes > 0)) return
+    this.#socket.pause()
+    this.#waitingLocally = true
+    void this.#deliverAll(frames)
+  }
+
+  async #deliverAll(frames: readonly Buffer[]): Promise<void> {
+    try {
+      for (const body of frames) {
+        await this.#deliver(body)
+        if (this.#closed) return
+      }
+      // Only a connection that holds bytes waits: one whose frames all completed adds nothing to
+      // the budget, and making it wait let slow peers stall every honest connection.
+      if (this.#budget.exhausted && this.#reader.bufferedBytes > 0) {
+        this.#router.counters.inc('tcp.budget_waits')
+        await this.#budget.whenAvailable()
+      }
+    } catch (error) {
+      this.close(isOckamError(error) ? error : undefined)
+      return
+    }
+    this.#waitingLocally = false
+    this.#lastReadAt = Date.now()
+    if (!this.#closed) this.#socket.resume()
   }
 
   async #deliver(body: Buffer): Promise<void> {
