@@ -11,9 +11,9 @@ export interface IncomingAccessControl {
   allows(message: Message): boolean
   /**
    * Whether this worker takes messages that arrived in the clear over a secure-channel
-   * passthrough hop (`passedThrough`). Only relay hops, decryptors and encryptors do; a service
-   * never sees one, and an encryptor only passes one on, so a frame injected on such a hop can
-   * end nowhere but at a decryptor, which refuses it.
+   * passthrough hop (`passedThrough`). Only relay hops, decryptors, encryptors and TCP
+   * connections do; a service never sees one, and an encryptor seals one again only toward relay
+   * or channel plumbing, so a frame injected on such a hop ends at a decryptor, which refuses it.
    */
   readonly acceptsSealed?: boolean
 }

@@ -43,7 +43,8 @@ export interface LocalMetadata {
    * It arrived in the clear over a passthrough hop: nothing but its claim says it is a sealed
    * frame, and its ingress names the enclosing channel's peer only as the way it came. The router
    * delivers it only to plumbing that accepts one (`acceptsSealed`: relay hops, decryptors,
-   * encryptors), and an encryptor only ever passes it on, never seals it.
+   * encryptors, TCP connections), and an encryptor seals it again only toward relay or channel
+   * plumbing, so it ends at a decryptor that authenticates it.
    */
   readonly passedThrough?: true
 }
