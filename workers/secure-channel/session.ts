@@ -271,8 +271,32 @@ export class SecureChannelSession {
   }
 
   /** The decryptor's handler: handshake messages first, then transport frames. */
-  async onRemote(message: Message): Promise<void> {
-    if (this.#isClosed()) return
+  onRemote(message: Message): Promise<void> | undefined {
+    if (this.#isClosed()) return undefined
+    // Frames of an open channel (nearly every message): no async frame of their own; what needs
+    // waiting (a delivery, a refresh) comes back as a promise whose failure is handled alike.
+    if (this.#expecting === 'frames' && this.#phase === 'open') {
+      try {
+        return this.#onFrame(message)?.catch((error: unknown) => this.#onRemoteFailed(error))
+      } catch (error) {
+        this.#onRemoteFailed(error)
+        return undefined
+      }
+    }
+    return this.#onRemoteHandshake(message)
+  }
+
+  #onRemoteFailed(error: unknown): void {
+    const failure = asOckamError(error)
+    if (this.#phase === 'open') {
+      this.#router.log.warn({ err: failure, channel: this.encryptorAddress.value }, 'closing secure channel')
+      this.close('protocol-error', { by: 'local', notify: true, error: failure })
+    } else {
+      this.#fail(failure)
+    }
+  }
+
+  async #onRemoteHandshake(message: Message): Promise<void> {
     try {
       switch (this.#expecting) {
         case 1:
@@ -285,13 +309,7 @@ export class SecureChannelSession {
           return await this.#onFrame(message)
       }
     } catch (error) {
-      const failure = asOckamError(error)
-      if (this.#phase === 'open') {
-        this.#router.log.warn({ err: failure, channel: this.encryptorAddress.value }, 'closing secure channel')
-        this.close('protocol-error', { by: 'local', notify: true, error: failure })
-      } else {
-        this.#fail(failure)
-      }
+      this.#onRemoteFailed(error)
     }
   }
 
@@ -653,7 +671,7 @@ export class SecureChannelSession {
     await frames.enqueue(plaintexts)
   }
 
-  async #onFrame(message: Message): Promise<void> {
+  #onFrame(message: Message): Promise<void> | undefined {
     const receiver = this.#receiver
     if (receiver === undefined) return
     let bytes: Uint8Array
@@ -715,14 +733,14 @@ export class SecureChannelSession {
     }
   }
 
-  async #deliver(onward: Route, ret: Route, payload: Uint8Array, sealed = false): Promise<void> {
+  #deliver(onward: Route, ret: Route, payload: Uint8Array, sealed = false): Promise<void> | undefined {
     const counters = this.#router.counters
     if (onward.length === 0 || ret.length + 1 > DEFAULT_MAX_ROUTE_HOPS) {
       counters.inc(METRICS.messagesUndeliverable)
-      return
+      return undefined
     }
-    try {
-      await this.#router.send({
+    return this.#router
+      .send({
         onward,
         return: [this.encryptorAddress, ...ret],
         payload,
@@ -730,12 +748,14 @@ export class SecureChannelSession {
           ? { ingress: this.#peerCredentials!.ingress, sealed, passedThrough: true }
           : { ingress: this.#peerCredentials!.ingress },
       })
-      counters.inc(METRICS.messagesDelivered)
-    } catch (error) {
-      // The router counted and logged the refusal (no worker, access denied); the channel goes on.
-      counters.inc(METRICS.messagesUndeliverable)
-      if (!isOckamError(error)) throw error
-    }
+      .then(
+        () => counters.inc(METRICS.messagesDelivered),
+        (error: unknown) => {
+          // The router counted and logged the refusal (no worker, access denied); the channel goes on.
+          counters.inc(METRICS.messagesUndeliverable)
+          if (!isOckamError(error)) throw error
+        },
+      )
   }
 
   /** A refresh must name this peer and come from a trusted authority, every credential of it. */
