@@ -259,7 +259,9 @@ export class Router {
       try {
         for (let message = entry.mailbox.shift(); message !== undefined; message = entry.mailbox.shift()) {
           try {
-            await entry.worker.handleMessage(entry.context, message)
+            // A synchronous handler (a portal, a TCP write the socket took) is not awaited.
+            const handled = entry.worker.handleMessage(entry.context, message)
+            if (handled !== undefined) await handled
           } catch (error) {
             // A peer can make a handler fail on purpose (a forwarder refusing a target), so these
             // lines are rate-limited per worker and code like every other refusal.

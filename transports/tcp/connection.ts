@@ -116,7 +116,8 @@ export class TcpConnection implements Worker {
     this.#startReading()
   }
 
-  async handleMessage(_ctx: Context, message: Message): Promise<void> {
+  /** Not async: a write that the socket took (the usual case) returns nothing to wait for. */
+  handleMessage(_ctx: Context, message: Message): Promise<void> | undefined {
     if (this.#closed) throw new OckamError('OCKAM_ERR_TCP_CONNECTION_CLOSED', `connection to ${this.peer} is closed`)
     const onward = message.onward.slice(1)
     const header = encodeFrameHeader(onward, message.return, message.payload.length)
@@ -133,9 +134,7 @@ export class TcpConnection implements Worker {
     const flushed = this.#socket.write(message.payload)
     this.#lastWriteAt = Date.now()
     this.bytesOut += header.length + message.payload.length
-    if (!flushed && !this.#closed) {
-      await this.#drainedOrClosed()
-    }
+    return !flushed && !this.#closed ? this.#drainedOrClosed() : undefined
   }
 
   /**

@@ -481,9 +481,9 @@ export class SecureChannelSession {
    * address (onward) and after the path's own hops (return), and the payload is the frame as is.
    * The peer accepts it only the way this channel's frames arrive.
    */
-  async #passThrough(route: Route, onward: Route, message: Message): Promise<void> {
+  #passThrough(route: Route, onward: Route, message: Message): Promise<void> {
     this.#router.counters.inc(METRICS.passthroughSent)
-    await this.#router.send({
+    return this.#router.send({
       onward: [...route, ...onward],
       return: message.return,
       payload: message.payload,
@@ -636,7 +636,8 @@ export class SecureChannelSession {
   // Transport
 
   /** The encryptor's handler: seals a local message for the peer. */
-  async onLocal(message: Message): Promise<void> {
+  /** Not async: sync refusals throw, the rest is the frame queue's (or the router's) promise. */
+  onLocal(message: Message): Promise<void> {
     const frames = this.#frames
     if (this.#phase !== 'open' || frames === undefined) {
       throw new OckamError('OCKAM_ERR_SECURE_CHANNEL_CLOSED', 'the secure channel is not open')
@@ -668,7 +669,7 @@ export class SecureChannelSession {
       frames.maxPlaintextBytes,
       this.#options.maxMessageBytes,
     )
-    await frames.enqueue(plaintexts)
+    return frames.enqueue(plaintexts)
   }
 
   #onFrame(message: Message): Promise<void> | undefined {
