@@ -181,6 +181,37 @@ export class Router {
       message = { ...message, onward: [resolved, ...message.onward.slice(1)] }
       next = resolved
     }
+    const entry = this.#admit(message, next)
+    if (!entry.mailbox.tryPush(message)) {
+      this.counters.inc('router.mailbox_full_waits')
+      await entry.mailbox.push(message, options.signal)
+    }
+    if (!entry.running) this.#drain(entry)
+  }
+
+  /**
+   * Delivers `message` at once when nothing has to be waited for: its first hop is a local worker
+   * or an open connection, with room in its mailbox. Returns false when it would have to wait (a
+   * transport to resolve, a full mailbox): `send` it then. Throws the refusals `send` rejects
+   * with. A transport's read loop uses it so a frame costs no promise on the usual path.
+   */
+  trySend(message: Message): boolean {
+    let next = message.onward[0]
+    if (next === undefined) throw new OckamError('OCKAM_ERR_ROUTER_EMPTY_ROUTE', 'the message has no onward route')
+    if (next.type !== LOCAL) {
+      const resolved = this.#transports.get(next.type)?.lookup?.(next)
+      if (resolved === undefined) return false
+      message = { ...message, onward: [resolved, ...message.onward.slice(1)] }
+      next = resolved
+    }
+    const entry = this.#admit(message, next)
+    if (!entry.mailbox.tryPush(message)) return false
+    if (!entry.running) this.#drain(entry)
+    return true
+  }
+
+  /** The worker at `next`, if it takes `message`; throws (counted, logged) if not. */
+  #admit(message: Message, next: Address): WorkerEntry {
     const entry = this.#workers.get(addressKey(next))
     if (entry === undefined) {
       this.counters.inc('router.no_worker')
@@ -198,11 +229,7 @@ export class Router {
       this.#deny(message, error, next)
       throw error
     }
-    if (!entry.mailbox.tryPush(message)) {
-      this.counters.inc('router.mailbox_full_waits')
-      await entry.mailbox.push(message, options.signal)
-    }
-    if (!entry.running) this.#drain(entry)
+    return entry
   }
 
   async #resolve(

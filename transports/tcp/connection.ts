@@ -222,20 +222,42 @@ export class TcpConnection implements Worker {
       return
     }
     this.#armFrameTimer(frames.length > 0)
-    if (frames.length === 0 && !(this.#budget.exhausted && this.#reader.bufferedBytes > 0)) return
-    this.#socket.pause()
-    this.#waitingLocally = true
-    void this.#deliverAll(frames)
+    // Frames go straight into their workers' mailboxes; the first that would have to wait (a
+    // full mailbox) and the ones after it wait in order, with the socket paused.
+    for (let i = 0; i < frames.length; i++) {
+      let waiting: Message | undefined
+      try {
+        waiting = this.#deliverNow(frames[i] as Buffer)
+      } catch (error) {
+        this.close(isOckamError(error) ? error : undefined)
+        return
+      }
+      if (waiting !== undefined) {
+        this.#waitFor(this.#sendFrame(waiting), frames.slice(i + 1))
+        return
+      }
+    }
+    // Only a connection that holds bytes waits: one whose frames all completed adds nothing to
+    // the budget, and making it wait let slow peers stall every honest connection.
+    if (this.#budget.exhausted && this.#reader.bufferedBytes > 0) this.#waitFor(undefined, [])
   }
 
-  async #deliverAll(frames: readonly Buffer[]): Promise<void> {
+  /** Pauses reading until `pending` and then `rest` are delivered (and the budget has room). */
+  #waitFor(pending: Promise<void> | undefined, rest: readonly Buffer[]): void {
+    this.#socket.pause()
+    this.#waitingLocally = true
+    void this.#deliverAll(pending, rest)
+  }
+
+  async #deliverAll(pending: Promise<void> | undefined, rest: readonly Buffer[]): Promise<void> {
     try {
-      for (const body of frames) {
-        await this.#deliver(body)
+      await pending
+      for (const body of rest) {
         if (this.#closed) return
+        const waiting = this.#deliverNow(body)
+        if (waiting !== undefined) await this.#sendFrame(waiting)
       }
-      // Only a connection that holds bytes waits: one whose frames all completed adds nothing to
-      // the budget, and making it wait let slow peers stall every honest connection.
+      if (this.#closed) return
       if (this.#budget.exhausted && this.#reader.bufferedBytes > 0) {
         this.#router.counters.inc('tcp.budget_waits')
         await this.#budget.whenAvailable()
@@ -249,11 +271,16 @@ export class TcpConnection implements Worker {
     if (!this.#closed) this.#socket.resume()
   }
 
-  async #deliver(body: Buffer): Promise<void> {
+  /**
+   * Decodes one frame body and hands its message on at once if it can; returns the message when
+   * it has to wait for room (`#sendFrame` it). Refusals are counted by the router; the
+   * connection stays up for others.
+   */
+  #deliverNow(body: Buffer): Message | undefined {
     const decoded = decodeFrameBody(body)
     if (decoded.onward.length === 0) {
       this.#router.counters.inc('tcp.heartbeats.received')
-      return
+      return undefined
     }
     this.#router.counters.inc('tcp.frames.received')
     const message: Message = {
@@ -263,9 +290,18 @@ export class TcpConnection implements Worker {
       local: { ingress: { kind: 'tcp', connection: this.address.value, peer: this.peer } },
     }
     try {
+      return this.#router.trySend(message) ? undefined : message
+    } catch (error) {
+      this.#router.counters.inc('tcp.frames.undeliverable')
+      if (!isOckamError(error)) throw error
+      return undefined
+    }
+  }
+
+  async #sendFrame(message: Message): Promise<void> {
+    try {
       await this.#router.send(message)
     } catch (error) {
-      // Refusals are counted and logged by the router; the connection stays up for others.
       this.#router.counters.inc('tcp.frames.undeliverable')
       if (!isOckamError(error)) throw error
     }

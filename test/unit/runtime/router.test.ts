@@ -415,3 +415,41 @@ test('regression: refusals to dial peer-chosen addresses are logged once per win
     ['0#a', '0#b'],
   )
 })
+
+test('trySend delivers at once when a mailbox has room, says false when it would wait, and throws refusals like send', async () => {
+  const { router } = testRouter()
+  const started = gate()
+  const release = gate()
+  const secondHandled = gate()
+  const seen: string[] = []
+  await router.startWorker(
+    [local('slow')],
+    {
+      async handleMessage(_ctx: Context, m: Message) {
+        seen.push(text(m))
+        if (seen.length === 2) secondHandled.open()
+        started.open()
+        await release.promise
+      },
+    },
+    { mailboxCapacity: 1 },
+  )
+  assert.equal(router.trySend(message([local('slow')], { text: 'first' })), true)
+  await started.promise
+  assert.equal(router.trySend(message([local('slow')], { text: 'second' })), true, 'one mailbox slot')
+  assert.equal(router.trySend(message([local('slow')], { text: 'third' })), false, 'the mailbox is full')
+  assert.equal(router.queuedAt(local('slow')), 1)
+  assert.throws(
+    () => router.trySend(message([local('nobody')], { text: 'x' })),
+    (e) => isOckamError(e, 'OCKAM_ERR_ROUTER_NO_WORKER'),
+  )
+  assert.throws(
+    () => router.trySend(message([local('slow')], { ingress: TCP_INGRESS, text: 'net' })),
+    (e) => isOckamError(e, 'OCKAM_ERR_ROUTER_ACCESS_DENIED'),
+  )
+  assert.equal(router.trySend(message([tcp('127.0.0.1:9')], { text: 'needs a dial' })), false)
+  release.open()
+  await secondHandled.promise
+  await router.stop()
+  assert.deepEqual(seen, ['first', 'second'])
+})
