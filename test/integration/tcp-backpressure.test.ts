@@ -3,9 +3,12 @@
  * going silent: it must not be closed as HEARTBEAT_MISSED, and nothing is lost.
  */
 import assert from 'node:assert/strict'
+import { once } from 'node:events'
+import { connect } from 'node:net'
 import { test } from 'node:test'
 import { allowAll } from '../../runtime/access-control.js'
 import { local, tcp } from '../../runtime/address.js'
+import { encodeFrame } from '../../transports/tcp/frame-codec.js'
 import { startTestNode } from '../helpers/testnet.js'
 
 const timing = { heartbeatIntervalMs: 40, idleTimeoutMs: 120 }
@@ -59,4 +62,50 @@ test('a connection blocked on a full local mailbox outlives the idle timeout and
   assert.equal(server.node.counters.get('tcp.closed.OCKAM_ERR_TCP_HEARTBEAT_MISSED'), 0)
   assert.equal(client.node.counters.get('tcp.closed.OCKAM_ERR_TCP_HEARTBEAT_MISSED'), 0)
   assert.ok(server.node.counters.get('router.mailbox_full_waits') > 0, 'the mailbox really was full')
+})
+
+test('frames that arrived before the peer ended the connection are all delivered, even behind a full mailbox', async (t) => {
+  const server = await startTestNode(t, 'server')
+  const count = 20
+  let release!: () => void
+  const gate = new Promise<void>((resolve) => {
+    release = resolve
+  })
+  const received: string[] = []
+  let allReceived!: () => void
+  const done = new Promise<void>((resolve) => {
+    allReceived = resolve
+  })
+  await server.node.startWorker(
+    local('slow'),
+    {
+      async handleMessage(_ctx, message) {
+        await gate
+        received.push(Buffer.from(message.payload).toString())
+        if (received.length === count) allReceived()
+      },
+    },
+    { incoming: allowAll, mailboxCapacity: 1 },
+  )
+  const [host, port] = server.address.split(':')
+  const socket = connect({ host: host as string, port: Number(port) })
+  socket.on('error', () => {})
+  socket.on('data', () => {})
+  await once(socket, 'connect')
+  const frames = [Buffer.of(1)]
+  for (let i = 0; i < count; i++) {
+    frames.push(Buffer.from(encodeFrame({ onward: [local('slow')], return: [], payload: Buffer.from(String(i)) })))
+  }
+  // The frames fill the mailbox and wait; the FIN follows them. The node's socket ends its side
+  // once it has read the FIN, so the client's 'end' says the FIN arrived while frames waited.
+  socket.end(Buffer.concat(frames))
+  await once(socket, 'end', { signal: AbortSignal.timeout(5_000) })
+  release()
+  const deadline = new Promise<void>((resolve) => setTimeout(resolve, 5_000).unref())
+  await Promise.race([done, deadline])
+  assert.deepEqual(
+    received,
+    Array.from({ length: count }, (_, i) => String(i)),
+  )
+  assert.equal(server.node.counters.get('tcp.frames.undeliverable'), 0)
 })

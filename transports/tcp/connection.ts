@@ -3,9 +3,9 @@
  * it loses that first hop and goes out as a frame. Frames that arrive are turned into messages
  * whose return route starts with this address and whose ingress names this connection.
  *
- * Backpressure both ways: reading pulls one chunk at a time and waits while a destination
- * mailbox or the node's buffer budget is full; writing waits for `drain`, which keeps this
- * worker's mailbox filling up, which makes its senders wait.
+ * Backpressure both ways: reading hands each chunk's frames on at once and pauses the socket
+ * while a destination mailbox or the node's buffer budget is full; writing waits for `drain`,
+ * which keeps this worker's mailbox filling up, which makes its senders wait.
  */
 import { randomBytes } from 'node:crypto'
 import type { Socket } from 'node:net'
@@ -64,6 +64,8 @@ export class TcpConnection implements Worker {
    * heartbeats then sit unread in the kernel, so silence is ours, not the peer's.
    */
   #waitingLocally = false
+  /** The peer ended (or the socket closed) while frames were waiting: close once they are delivered. */
+  #peerGone = false
   #corked = false
   #lastWriteAt = Date.now()
   #closed = false
@@ -105,7 +107,7 @@ export class TcpConnection implements Worker {
     this.#socket.setNoDelay(true)
     await this.#router.startWorker([this.address], this, { incoming: connectionEgress(this.address.value) })
     this.#socket.write(Uint8Array.of(WIRE_VERSION))
-    this.#socket.on('error', () => {}) // errors surface through the read loop
+    this.#socket.on('error', () => {}) // an error is followed by 'close', which closes the connection
     const tick = Math.max(10, Math.floor(this.#limits.heartbeatIntervalMs / 2))
     this.#livenessTimer = setInterval(() => this.#checkLiveness(), tick)
     this.#livenessTimer.unref()
@@ -118,7 +120,11 @@ export class TcpConnection implements Worker {
 
   /** Not async: a write that the socket took (the usual case) returns nothing to wait for. */
   handleMessage(_ctx: Context, message: Message): Promise<void> | undefined {
-    if (this.#closed) throw new OckamError('OCKAM_ERR_TCP_CONNECTION_CLOSED', `connection to ${this.peer} is closed`)
+    // Destroyed before close() ran (the peer reset while frames were still being delivered): a
+    // write would wait for a 'close' that already fired.
+    if (this.#closed || this.#socket.destroyed) {
+      throw new OckamError('OCKAM_ERR_TCP_CONNECTION_CLOSED', `connection to ${this.peer} is closed`)
+    }
     const onward = message.onward.slice(1)
     const header = encodeFrameHeader(onward, message.return, message.payload.length)
     const bodyLength = header.length - 4 + message.payload.length
@@ -206,8 +212,18 @@ export class TcpConnection implements Worker {
    */
   #startReading(): void {
     this.#socket.on('data', this.#onData)
-    this.#socket.on('end', () => this.close())
-    this.#socket.on('close', () => this.close())
+    this.#socket.on('end', this.#onPeerGone)
+    this.#socket.on('close', this.#onPeerGone)
+  }
+
+  /**
+   * The peer ended or the socket closed. While frames that already arrived are still waiting for
+   * room (the socket paused), they are delivered first and the connection closes after them, as
+   * a peer that sends its last frames and then its FIN expects.
+   */
+  readonly #onPeerGone = (): void => {
+    if (this.#waitingLocally) this.#peerGone = true
+    else this.close()
   }
 
   readonly #onData = (chunk: Buffer): void => {
@@ -268,7 +284,8 @@ export class TcpConnection implements Worker {
     }
     this.#waitingLocally = false
     this.#lastReadAt = Date.now()
-    if (!this.#closed) this.#socket.resume()
+    if (this.#peerGone) this.close()
+    else if (!this.#closed) this.#socket.resume()
   }
 
   /**
