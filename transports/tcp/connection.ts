@@ -15,7 +15,7 @@ import type { BufferBudget } from '../../runtime/buffer-budget.js'
 import type { Context } from '../../runtime/context.js'
 import { channels } from '../../runtime/diagnostics.js'
 import { isOckamError, OckamError } from '../../runtime/errors.js'
-import type { Message } from '../../runtime/message.js'
+import type { LocalMetadata, Message } from '../../runtime/message.js'
 import type { RateLimitedLog } from '../../runtime/rate-limited-log.js'
 import type { Router } from '../../runtime/router.js'
 import type { Worker } from '../../runtime/worker.js'
@@ -69,6 +69,8 @@ export class TcpConnection implements Worker {
   #corked = false
   #lastWriteAt = Date.now()
   #closed = false
+  /** What every frame from this peer carries as local metadata (the same for all of them). */
+  readonly #metadata: LocalMetadata
   bytesIn = 0
   bytesOut = 0
 
@@ -76,6 +78,9 @@ export class TcpConnection implements Worker {
     // Unguessable so that a peer cannot name another peer's connection in a route (the egress
     // access control refuses that anyway; this is a second wall).
     this.address = local(`${TCP_CONNECTION_PREFIX}${(nextId++).toString(36)}-${randomBytes(6).toString('hex')}`)
+    this.#metadata = Object.freeze({
+      ingress: Object.freeze({ kind: 'tcp', connection: this.address.value, peer: options.peer }),
+    })
     this.peer = options.peer
     this.direction = options.direction
     this.#socket = options.socket
@@ -304,7 +309,7 @@ export class TcpConnection implements Worker {
       onward: decoded.onward,
       return: [this.address, ...decoded.return],
       payload: decoded.payload,
-      local: { ingress: { kind: 'tcp', connection: this.address.value, peer: this.peer } },
+      local: this.#metadata,
     }
     try {
       return this.#router.trySend(message) ? undefined : message

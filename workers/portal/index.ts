@@ -1,8 +1,10 @@
 /** Portals: TCP inlets and outlets joined by the portal protocol over any route (PROTOCOL.md, "Portals"). */
+
+export { sameIngress } from '../../runtime/message.js'
 export * from './constants.js'
 export { CreditReceiver, CreditSender, dataCost, MAX_PORTAL_WINDOW_BYTES } from './credit.js'
 export { CreditPool, sharedCreditPool } from './credit-pool.js'
-export { peerKey, sameIngress } from './ingress.js'
+export { peerKey } from './ingress.js'
 export { startTcpInlet, type TcpInlet, type TcpInletOptions } from './inlet.js'
 export {
   decodePortalMessage,

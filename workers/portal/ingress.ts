@@ -5,8 +5,6 @@
  */
 import type { Ingress } from '../../runtime/message.js'
 
-export { sameIngress } from '../../runtime/message.js'
-
 /**
  * The key of the per-peer cap on an outlet: the authenticated identity for a channel; the
  * connection for unauthenticated TCP (one connection is one peer; nothing better is known).

@@ -15,14 +15,13 @@ import type { IncomingAccessControl } from '../../runtime/access-control.js'
 import { type Address, addressKey, LOCAL } from '../../runtime/address.js'
 import type { Context } from '../../runtime/context.js'
 import { isOckamError, OckamError } from '../../runtime/errors.js'
-import type { LocalMetadata, Message } from '../../runtime/message.js'
+import { type LocalMetadata, type Message, sameIngress } from '../../runtime/message.js'
 import type { Route } from '../../runtime/route.js'
 import type { Router } from '../../runtime/router.js'
 import type { Worker } from '../../runtime/worker.js'
 import { PORTAL_FULL_READ_BYTES, PORTAL_MIN_GRANT_BYTES, PORTAL_PROTOCOL_VERSION } from './constants.js'
 import { CreditReceiver, CreditSender } from './credit.js'
 import type { CreditPool } from './credit-pool.js'
-import { sameIngress } from './ingress.js'
 import {
   DATA,
   decodePortalMessage,

@@ -45,6 +45,18 @@ export class FrameQueue {
     this.#sender = options.sender
   }
 
+  /** A frame could not be handed to the path: the channel must close (its nonce is spent). */
+  #lost(error: unknown): OckamError {
+    const failure =
+      error instanceof OckamError
+        ? error
+        : new OckamError('OCKAM_ERR_INTERNAL', String((error as Error)?.message ?? error), { cause: error })
+    this.#options.onLost(failure)
+    return new OckamError('OCKAM_ERR_SECURE_CHANNEL_CLOSED', `a frame could not be sent: ${failure.message}`, {
+      cause: failure,
+    })
+  }
+
   get maxPlaintextBytes(): number {
     return this.#options.sender.maxPlaintextBytes
   }
@@ -54,18 +66,8 @@ export class FrameQueue {
     // Captured now: finish() drops the sender at once but lets what was queued before go out.
     const sender = this.#sender
     if (sender === undefined) return Promise.reject(closedError())
-    const { router, peerRoute, onLost } = this.#options
+    const { router, peerRoute } = this.#options
     const metadata = this.#metadata
-    const lost = (error: unknown): OckamError => {
-      const failure =
-        error instanceof OckamError
-          ? error
-          : new OckamError('OCKAM_ERR_INTERNAL', String((error as Error)?.message ?? error), { cause: error })
-      onLost(failure)
-      return new OckamError('OCKAM_ERR_SECURE_CHANNEL_CLOSED', `a frame could not be sent: ${failure.message}`, {
-        cause: failure,
-      })
-    }
     // Idle queue, one frame (every message that fits a frame): sealed and handed on right here,
     // without the job's two async frames.
     if (this.#pending === 0 && plaintexts.length === 1) {
@@ -80,7 +82,7 @@ export class FrameQueue {
           },
           (error: unknown) => {
             this.#pending -= 1
-            throw lost(error)
+            throw this.#lost(error)
           },
         )
       } catch (error) {
@@ -103,7 +105,7 @@ export class FrameQueue {
         try {
           await router.send({ onward: peerRoute, return: [], payload: frame, local: metadata })
         } catch (error) {
-          throw lost(error)
+          throw this.#lost(error)
         }
         router.counters.inc(METRICS.framesSent)
       }
