@@ -8,14 +8,17 @@ import { connect } from 'node:net'
 import { test } from 'node:test'
 import { allowAll } from '../../runtime/access-control.js'
 import { local, tcp } from '../../runtime/address.js'
+import type { OckamNode } from '../../runtime/node.js'
 import { encodeFrame } from '../../transports/tcp/frame-codec.js'
 import { startTestNode } from '../helpers/testnet.js'
 
 const timing = { heartbeatIntervalMs: 40, idleTimeoutMs: 120 }
 
-test('a connection blocked on a full local mailbox outlives the idle timeout and loses nothing', async (t) => {
-  const server = await startTestNode(t, 'server', { tcp: timing })
-  const client = await startTestNode(t, 'client', { listen: [], tcp: timing })
+/**
+ * `slow` on `node`: a one-message mailbox whose handler holds every message until `release`;
+ * `done` resolves once `count` messages were handled, `received` lists their payloads in order.
+ */
+async function gatedSlowWorker(node: OckamNode, count: number) {
   let release!: () => void
   const gate = new Promise<void>((resolve) => {
     release = resolve
@@ -25,17 +28,24 @@ test('a connection blocked on a full local mailbox outlives the idle timeout and
   const done = new Promise<void>((resolve) => {
     allReceived = resolve
   })
-  await server.node.startWorker(
+  await node.startWorker(
     local('slow'),
     {
       async handleMessage(_ctx, message) {
         await gate
         received.push(Buffer.from(message.payload).toString())
-        if (received.length === 20) allReceived()
+        if (received.length === count) allReceived()
       },
     },
     { incoming: allowAll, mailboxCapacity: 1 },
   )
+  return { release, received, done }
+}
+
+test('a connection blocked on a full local mailbox outlives the idle timeout and loses nothing', async (t) => {
+  const server = await startTestNode(t, 'server', { tcp: timing })
+  const client = await startTestNode(t, 'client', { listen: [], tcp: timing })
+  const { release, received, done } = await gatedSlowWorker(server.node, 20)
   for (let i = 0; i < 20; i++) {
     await client.node.context.send([tcp(server.address), local('slow')], Buffer.from(String(i)))
   }
@@ -67,26 +77,7 @@ test('a connection blocked on a full local mailbox outlives the idle timeout and
 test('frames that arrived before the peer ended the connection are all delivered, even behind a full mailbox', async (t) => {
   const server = await startTestNode(t, 'server')
   const count = 20
-  let release!: () => void
-  const gate = new Promise<void>((resolve) => {
-    release = resolve
-  })
-  const received: string[] = []
-  let allReceived!: () => void
-  const done = new Promise<void>((resolve) => {
-    allReceived = resolve
-  })
-  await server.node.startWorker(
-    local('slow'),
-    {
-      async handleMessage(_ctx, message) {
-        await gate
-        received.push(Buffer.from(message.payload).toString())
-        if (received.length === count) allReceived()
-      },
-    },
-    { incoming: allowAll, mailboxCapacity: 1 },
-  )
+  const { release, received, done } = await gatedSlowWorker(server.node, count)
   const [host, port] = server.address.split(':')
   const socket = connect({ host: host as string, port: Number(port) })
   socket.on('error', () => {})

@@ -20,42 +20,40 @@ function credential(expires: number): VerifiedCredential {
   } as VerifiedCredential
 }
 
-test('an expiry first seen by a read (before the timer) is still reported, once the read returns', async () => {
-  let now = 1_000
-  let expired = 0
-  const peer = new PeerCredentials({
+/** A record read against `clock.now`, counting its expiry reports in `clock.expired`. */
+function peerOn(clock: { now: number; expired: number }): PeerCredentials {
+  return new PeerCredentials({
     channel: 'sc-1-e',
     identifier: 'Ipeer',
-    now: () => now,
-    onExpired: () => expired++,
+    now: () => clock.now,
+    onExpired: () => clock.expired++,
   })
-  peer.set([credential(now + 10)])
+}
+
+test('an expiry first seen by a read (before the timer) is still reported, once the read returns', async () => {
+  const clock = { now: 1_000, expired: 0 }
+  const peer = peerOn(clock)
+  peer.set([credential(clock.now + 10)])
   assert.equal(peer.attributes.role, 'client')
-  now += 10 + DEFAULT_CLOCK_SKEW_SECONDS
+  clock.now += 10 + DEFAULT_CLOCK_SKEW_SECONDS
   assert.equal(peer.attributes.role, undefined, 'the read sees the drop')
-  assert.equal(expired, 0, 'not from inside the getter')
+  assert.equal(clock.expired, 0, 'not from inside the getter')
   await Promise.resolve()
-  assert.equal(expired, 1)
+  assert.equal(clock.expired, 1)
   const ingress = peer.ingress
   assert.equal(ingress.kind === 'channel' && ingress.member, false)
   await Promise.resolve()
-  assert.equal(expired, 1, 'reported once')
+  assert.equal(clock.expired, 1, 'reported once')
   peer.dispose()
 })
 
 test('a disposed record reports nothing', async () => {
-  let now = 1_000
-  let expired = 0
-  const peer = new PeerCredentials({
-    channel: 'sc-1-e',
-    identifier: 'Ipeer',
-    now: () => now,
-    onExpired: () => expired++,
-  })
-  peer.set([credential(now + 10)])
-  now += 10 + DEFAULT_CLOCK_SKEW_SECONDS
+  const clock = { now: 1_000, expired: 0 }
+  const peer = peerOn(clock)
+  peer.set([credential(clock.now + 10)])
+  clock.now += 10 + DEFAULT_CLOCK_SKEW_SECONDS
   void peer.attributes
   peer.dispose()
   await Promise.resolve()
-  assert.equal(expired, 0)
+  assert.equal(clock.expired, 0)
 })
