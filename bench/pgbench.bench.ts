@@ -1,9 +1,11 @@
 /**
  * `pgbench -S` (select-only transactions: small request, small answer, one round trip each)
  * straight to PostgreSQL, through our portal inside a secure channel (inlet here → channel →
- * outlet node in a child process → PostgreSQL), and through `ssh -L` (DESIGN §9's reference),
- * interleaved for BENCH_ROUNDS rounds after a warm-up. Prints tps and average latency, and their
- * ratios to the direct path and to ssh.
+ * outlet node in a child process → PostgreSQL), through the same portal over plain TCP (no
+ * channel: what the channel costs per message), and through `ssh -L` (DESIGN §9's reference),
+ * interleaved for BENCH_ROUNDS rounds after a warm-up. Prints tps and average latency, their
+ * ratios to the direct path and to ssh, and for the portal paths the CPU time each node spends
+ * per transaction (steadier than tps on this drifting machine).
  *
  * PostgreSQL runs as a throwaway cluster: initdb in a temp folder (owned by the `postgres` user
  * when this runs as root, since postgres refuses root), fsync off, on a free loopback port,
@@ -26,6 +28,7 @@ import { createSecureChannel } from '../workers/secure-channel/initiator.js'
 import { startSecureChannelListener } from '../workers/secure-channel/listener.js'
 import { trustAnyone } from '../workers/secure-channel/trust-policy.js'
 import { findExecutable } from './helpers/baselines.js'
+import { cpuMicros } from './helpers/cpu.js'
 import { type Cell, formatSpread, printTable } from './helpers/format.js'
 import { benchKnobs, describeMachine } from './helpers/options.js'
 import { freeLoopbackPort, startSshTunnels } from './helpers/ssh-tunnel.js'
@@ -63,6 +66,7 @@ async function runOutlet(target: string): Promise<void> {
   await startTcpOutlet(node, { target, allow: () => true, address: 'postgres' })
   process.on('message', (message: { type?: string }) => {
     if (message.type === 'stop') process.exit(0)
+    if (message.type === 'cpu') process.send?.({ type: 'cpu', micros: cpuMicros() })
   })
   process.on('disconnect', () => process.exit(0))
   process.send?.({ type: 'ready', ockam: tcpOf(node).listenAddresses()[0] ?? '' })
@@ -202,12 +206,44 @@ function pgbench(binary: string, address: string): Promise<PgbenchResult> {
   })
 }
 
-async function startOutletChild(target: string): Promise<{ ockam: string; stop(): void }> {
+interface OutletChild {
+  readonly ockam: string
+  cpuMicros(): Promise<number>
+  stop(): void
+}
+
+async function startOutletChild(target: string): Promise<OutletChild> {
   const child = fork(fileURLToPath(import.meta.url), ['outlet', target], {
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   })
   const [message] = (await once(child, 'message', { signal: AbortSignal.timeout(15_000) })) as [{ ockam: string }]
-  return { ockam: message.ockam, stop: () => child.send({ type: 'stop' }) }
+  return {
+    ockam: message.ockam,
+    async cpuMicros() {
+      const reply = once(child, 'message', { signal: AbortSignal.timeout(15_000) }) as Promise<[{ micros: number }]>
+      child.send({ type: 'cpu' })
+      return (await reply)[0].micros
+    },
+    stop: () => child.send({ type: 'stop' }),
+  }
+}
+
+interface Measured extends PgbenchResult {
+  /** CPU µs per transaction of the inlet node (this process) and of the outlet node (child). */
+  readonly inletCpuPerTx: number
+  readonly outletCpuPerTx: number
+}
+
+async function measure(binary: string, address: string, outlet: OutletChild): Promise<Measured> {
+  const inlet0 = cpuMicros()
+  const outlet0 = await outlet.cpuMicros()
+  const result = await pgbench(binary, address)
+  const transactions = result.tps * SECONDS
+  return {
+    ...result,
+    inletCpuPerTx: (cpuMicros() - inlet0) / transactions,
+    outletCpuPerTx: ((await outlet.cpuMicros()) - outlet0) / transactions,
+  }
 }
 
 async function runNear(): Promise<void> {
@@ -238,17 +274,19 @@ async function runNear(): Promise<void> {
       trust: trustAnyone(),
     })
     const inlet = await startTcpInlet(node, { listen: '127.0.0.1:0', to: [channel.address, local('postgres')] })
-    const paths: { name: string; address: string }[] = [
+    const plainInlet = await startTcpInlet(node, { listen: '127.0.0.1:0', to: [tcp(outlet.ockam), local('postgres')] })
+    const paths: { name: string; address: string; portal?: true }[] = [
       { name: 'direct', address: target },
-      { name: 'portal in a secure channel', address: inlet.address },
+      { name: 'portal in a secure channel', address: inlet.address, portal: true },
+      { name: 'portal over plain TCP (no channel)', address: plainInlet.address, portal: true },
     ]
     if (typeof ssh !== 'string') paths.push({ name: 'ssh -L aes128-gcm', address: ssh.local[0] ?? '' })
 
-    const results = new Map<string, PgbenchResult[]>(paths.map((p) => [p.name, []]))
+    const results = new Map<string, Measured[]>(paths.map((p) => [p.name, []]))
     for (const path of paths) await pgbench(bin.pgbench, path.address) // warm-up, not reported
     for (let round = 0; round < knobs.rounds; round++) {
       const order = round % 2 === 0 ? paths : [...paths].reverse()
-      for (const path of order) results.get(path.name)?.push(await pgbench(bin.pgbench, path.address))
+      for (const path of order) results.get(path.name)?.push(await measure(bin.pgbench, path.address, outlet))
     }
 
     const direct = results.get('direct') ?? []
@@ -275,12 +313,23 @@ async function runNear(): Promise<void> {
           latency,
           direct.map((x) => x.latencyMs),
         ),
+        path.portal ? median(r.map((x) => x.inletCpuPerTx)) : '—',
+        path.portal ? median(r.map((x) => x.outletCpuPerTx)) : '—',
       ]
     })
-    if (typeof ssh === 'string') rows.push(['ssh -L aes128-gcm', ssh, '', '', '', ''])
+    if (typeof ssh === 'string') rows.push(['ssh -L aes128-gcm', ssh, '', '', '', '', '', ''])
     printTable(
       `pgbench -S -c ${CLIENTS} -j ${THREADS} -T ${SECONDS} (scale 1, PostgreSQL on loopback, fsync off); ${knobs.rounds} interleaved rounds after a warm-up; the outlet node in a child process`,
-      ['path', 'tps', 'latency avg µs', 'tps vs direct', 'tps vs ssh aes', 'latency vs direct'],
+      [
+        'path',
+        'tps',
+        'latency avg µs',
+        'tps vs direct',
+        'tps vs ssh aes',
+        'latency vs direct',
+        'inlet CPU µs/tx',
+        'outlet CPU µs/tx',
+      ],
       rows,
     )
   } finally {
