@@ -292,9 +292,11 @@ export class Router {
           } catch (error) {
             // A peer can make a handler fail on purpose (a forwarder refusing a target), so these
             // lines are rate-limited per worker and code like every other refusal.
-            this.counters.inc('router.handler_errors')
-            const address = addressKey(entry.addresses[0] as Address)
             const code = isOckamError(error) ? error.code : 'OCKAM_ERR_INTERNAL'
+            // Per code as well, like refusals (the codes are a fixed set, so the keys are bounded).
+            this.counters.inc('router.handler_errors')
+            this.counters.inc(`router.handler_errors.${code}`)
+            const address = addressKey(entry.addresses[0] as Address)
             this.#limitedLog.warn(
               `handler:${address}:${code}`,
               { err: error, code, address },

@@ -15,16 +15,17 @@ import { createSecureChannel } from '../../workers/secure-channel/initiator.js'
 import { METRICS } from '../../workers/secure-channel/metrics.js'
 import { trustIdentifiers } from '../../workers/secure-channel/trust-policy.js'
 import { startTestNode } from '../helpers/testnet.js'
+import { waitForCounter } from '../unit/secure-channel/fixtures.js'
 import { DEADLINE_MS, type RelayNet, relayNet } from './relay-helpers.js'
 
 const MESSAGES = 50
 
-async function endToEnd(net: RelayNet, passthrough?: boolean) {
+async function endToEnd(net: RelayNet, toProjectOptions: { passthrough?: boolean; maxMessageBytes?: number } = {}) {
   const toProject = await createSecureChannel(net.inlet.node, [tcp(net.project.address), local('api')], {
     identity: net.inletId,
     trust: trustIdentifiers(net.projectId.identity.identifier),
     timeoutMs: DEADLINE_MS,
-    ...(passthrough === undefined ? {} : { passthrough }),
+    ...toProjectOptions,
   })
   const e2e = await createSecureChannel(
     net.inlet.node,
@@ -67,13 +68,34 @@ test('end-to-end frames pass through the project without a second seal, both way
 test('passthrough: false seals the end-to-end frames again on that member channel', async (t) => {
   const net = await relayNet(t)
   await net.memberSession(t).whenUp(DEADLINE_MS)
-  const { e2e } = await endToEnd(net, false)
+  const { e2e } = await endToEnd(net, { passthrough: false })
   const project = net.project.node.counters
   const sealedBefore = project.get(METRICS.framesReceived)
   const sentBefore = net.inlet.node.counters.get(METRICS.passthroughSent)
   await echoes(net, e2e, MESSAGES)
   assert.equal(net.inlet.node.counters.get(METRICS.passthroughSent), sentBefore, 'the inlet passed nothing through')
   assert.ok(project.get(METRICS.framesReceived) - sealedBefore >= MESSAGES, 'the project opened each frame')
+})
+
+test("a frame over the member channel's message limit is not passed through: it takes the sealed way and is refused there with its typed error", async (t) => {
+  const net = await relayNet(t)
+  await net.memberSession(t).whenUp(DEADLINE_MS)
+  const limit = 1024
+  const { e2e } = await endToEnd(net, { maxMessageBytes: limit })
+  const inlet = net.inlet.node
+  await echoes(net, e2e, 1) // a small frame passes through
+  const sent = inlet.counters.get(METRICS.passthroughSent)
+  assert.ok(sent >= 1, `passed through ${sent}`)
+  const errors = inlet.counters.get('router.handler_errors')
+  const oversized = inlet.counters.get(`router.handler_errors.OCKAM_ERR_SECURE_CHANNEL_MESSAGE_TOO_LARGE`)
+  await inlet.context.send([e2e.address, local('echo')], Buffer.alloc(2 * limit, 7))
+  await waitForCounter(inlet, 'router.handler_errors', (value) => value > errors, DEADLINE_MS)
+  assert.equal(inlet.counters.get(METRICS.passthroughSent), sent, 'the oversized frame was not passed through')
+  assert.equal(
+    inlet.counters.get(`router.handler_errors.OCKAM_ERR_SECURE_CHANNEL_MESSAGE_TOO_LARGE`),
+    oversized + 1,
+    'refused as the sealed path refuses it',
+  )
 })
 
 test('a frame sent to a channel passthrough address over another connection is refused', async (t) => {
@@ -236,7 +258,7 @@ test('no passthrough hop makes a frame authenticated: injected frames aimed thro
 test('passthrough: false on a channel refuses passed-through frames too', async (t) => {
   const net = await relayNet(t)
   await net.memberSession(t).whenUp(DEADLINE_MS)
-  const { toProject } = await endToEnd(net, false)
+  const { toProject } = await endToEnd(net, { passthrough: false })
   const outer = toProject.address.value.slice(0, -2)
   const before = net.inlet.node.counters.get(METRICS.passthroughRefused)
   const anyDecryptor = listSecureChannels(net.inlet.node).find((s) => s.address !== toProject.address.value)

@@ -648,7 +648,14 @@ export class SecureChannelSession {
     }
     if (message.local.sealed === true) {
       const route = this.#passthroughRoute
-      if (route !== undefined && passesThroughTo(onward[0]) && route.length + onward.length <= DEFAULT_MAX_ROUTE_HOPS) {
+      // Within this channel's own limits, as a sealed message must be: a frame over the message
+      // limit goes the sealed way below and is refused there with its typed error.
+      if (
+        route !== undefined &&
+        passesThroughTo(onward[0]) &&
+        route.length + onward.length <= DEFAULT_MAX_ROUTE_HOPS &&
+        message.payload.length <= this.#options.maxMessageBytes
+      ) {
         return this.#passThrough(route, onward, message)
       }
       // What came in the clear over a passthrough hop is sealed again only toward relay or
