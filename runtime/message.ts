@@ -47,6 +47,13 @@ export interface LocalMetadata {
    * plumbing, so it ends at a decryptor that authenticates it.
    */
   readonly passedThrough?: true
+  /**
+   * The sender lets a secure channel hold the message until the end of the current turn of the
+   * event loop and seal it with others in one frame (PROTOCOL.md, "Batch"). Portals set it on
+   * their data; control messages (credit, open, end) leave at once, since a late credit stalls
+   * the peer.
+   */
+  readonly batchable?: true
 }
 
 /**

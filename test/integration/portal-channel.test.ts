@@ -4,6 +4,7 @@
  * data crosses intact both ways, and a channel that closes resets the portals that ran in it.
  */
 import assert from 'node:assert/strict'
+import { once } from 'node:events'
 import { test } from 'node:test'
 import { local, tcp } from '../../runtime/address.js'
 import type { Message } from '../../runtime/message.js'
@@ -11,10 +12,20 @@ import { startTcpInlet } from '../../workers/portal/inlet.js'
 import { startTcpOutlet } from '../../workers/portal/outlet.js'
 import { createSecureChannel } from '../../workers/secure-channel/initiator.js'
 import { startSecureChannelListener } from '../../workers/secure-channel/listener.js'
-import { trustMembers } from '../../workers/secure-channel/trust-policy.js'
+import { METRICS as SECURE_CHANNEL_METRICS } from '../../workers/secure-channel/metrics.js'
+import { trustIdentifiers, trustMembers } from '../../workers/secure-channel/trust-policy.js'
 import { startTestNode } from '../helpers/testnet.js'
 import { makeAuthority, makeMaterial, openVault } from '../unit/secure-channel/fixtures.js'
-import { connectTo, eventually, exchange, randomData, sha256, startTarget, type Transfer } from './portal-helpers.js'
+import {
+  connectTo,
+  echoHandler,
+  eventually,
+  exchange,
+  randomData,
+  sha256,
+  startTarget,
+  type Transfer,
+} from './portal-helpers.js'
 
 const MiB = 1024 * 1024
 
@@ -102,4 +113,50 @@ test('through a secure channel: policies see the authenticated peer, bytes arriv
   assert.equal((await held).ending, 'reset')
   assert.ok(a.logs.withCode('OCKAM_ERR_PORTAL_PATH_LOST').length >= 1)
   assert.equal(inlet.stats().resetsByReason['path-lost'], 1)
+})
+
+test('many small request/response exchanges at once share frames (batches) and every byte comes back in order', {
+  timeout: 30_000,
+}, async (t) => {
+  const a = await startTestNode(t, 'inlet-node', { listen: [] })
+  const b = await startTestNode(t, 'outlet-node')
+  const vault = await openVault(t)
+  const alice = await makeMaterial(vault)
+  const bob = await makeMaterial(vault)
+  await startSecureChannelListener(b.node, { identity: bob, trust: trustIdentifiers(alice.identity.identifier) })
+  const channel = await createSecureChannel(a.node, [tcp(b.address), local('api')], {
+    identity: alice,
+    trust: trustIdentifiers(bob.identity.identifier),
+    timeoutMs: 5000,
+  })
+  const target = await startTarget(t, echoHandler)
+  await startTcpOutlet(b.node, { target: target.address, allow: () => true })
+  const inlet = await startTcpInlet(a.node, { listen: '127.0.0.1:0', to: [channel.address, local('outlet')] })
+
+  // pgbench's shape: each client sends a small query and waits for its answer, all at once.
+  const CLIENTS = 16
+  const ROUNDS = 40
+  const sockets = await Promise.all(Array.from({ length: CLIENTS }, () => connectTo(inlet.address)))
+  const started = performance.now()
+  await Promise.all(
+    sockets.map(async (socket, client) => {
+      for (let round = 0; round < ROUNDS; round++) {
+        const query = Buffer.from(`client ${client} round ${round} `.padEnd(96, '.'))
+        socket.write(query)
+        let answer = Buffer.alloc(0)
+        while (answer.length < query.length) answer = Buffer.concat([answer, (await once(socket, 'data'))[0] as Buffer])
+        assert.deepEqual(answer, query)
+      }
+      // Half-closed: the echo target ends too, and that FIN comes back through the portal.
+      const ended = once(socket, 'end')
+      socket.end()
+      await ended
+      socket.destroy()
+    }),
+  )
+  const batches = [a, b].map((n) => n.node.counters.get(SECURE_CHANNEL_METRICS.batchesSent))
+  t.diagnostic(
+    `${CLIENTS * ROUNDS} exchanges in ${(performance.now() - started).toFixed(0)} ms; batches sent: inlet ${batches[0]}, outlet ${batches[1]}`,
+  )
+  assert.ok((batches[0] ?? 0) > 0 && (batches[1] ?? 0) > 0, 'both directions batched')
 })

@@ -1,15 +1,16 @@
 /**
  * What a node in the middle of a channel sees and can do. A "tap" on the middle node forwards
  * like the forwarding service and keeps every payload it forwards; tests let it tamper with,
- * replay, inject or drop frames. Also: an impostor answering message 1, and a channel nested
- * inside another through a node that sees only the inner channel's ciphertext.
+ * replay, inject or drop frames. Also: an impostor answering message 1, a channel nested
+ * inside another through a node that sees only the inner channel's ciphertext, and batches
+ * (several small messages in one frame) kept whole, in order, or lost whole.
  */
 import assert from 'node:assert/strict'
 import { type TestContext, test } from 'node:test'
 import { allowAll, allowIngress } from '../../runtime/access-control.js'
 import { local, tcp } from '../../runtime/address.js'
 import type { Context } from '../../runtime/context.js'
-import type { Message } from '../../runtime/message.js'
+import { LOCAL_INGRESS, type LocalMetadata, type Message } from '../../runtime/message.js'
 import type { OckamNode } from '../../runtime/node.js'
 import { forwarderWorker } from '../../workers/forwarder.js'
 import { createSecureChannel } from '../../workers/secure-channel/initiator.js'
@@ -71,7 +72,7 @@ async function inbox(node: OckamNode): Promise<Message[]> {
 }
 
 /** A → M (tap) → B, with a channel from A to B's listener through the tap. */
-async function relayed(t: TestContext) {
+async function relayed(t: TestContext, batch: { initiator?: boolean; responder?: boolean } = {}) {
   const a = await startTestNode(t, 'a', { listen: [] })
   const b = await startTestNode(t, 'b')
   const m = await startTestNode(t, 'm')
@@ -86,17 +87,37 @@ async function relayed(t: TestContext) {
     onChannel: (channel) => {
       responder = channel
     },
+    ...(batch.responder === undefined ? {} : { batch: batch.responder }),
   })
   const received = await inbox(b.node)
   const channel = await createSecureChannel(a.node, [tcp(m.address), local('tap'), tcp(b.address), local('api')], {
     identity: alice,
     trust: trustIdentifiers(bob.identity.identifier),
+    ...(batch.initiator === undefined ? {} : { batch: batch.initiator }),
   })
   return { a, b, m, tap, alice, bob, channel, responder: responder!, received }
 }
 
 const send = (node: OckamNode, channel: SecureChannel, text: string) =>
   node.context.send([channel.address, local('inbox')], Buffer.from(text))
+
+/** As a portal sends its data: a channel may hold these until the end of the turn. */
+const BATCHABLE: LocalMetadata = { ingress: LOCAL_INGRESS, batchable: true }
+
+/** Sends `texts` as batchable messages, all in this turn of the event loop. */
+const sendTogether = (node: OckamNode, channel: SecureChannel, texts: readonly string[]) =>
+  Promise.all(
+    texts.map((text) =>
+      node.router.send({
+        onward: [channel.address, local('inbox')],
+        return: [],
+        payload: Buffer.from(text),
+        local: BATCHABLE,
+      }),
+    ),
+  )
+
+const texts = (received: readonly Message[]) => received.map((m) => Buffer.from(m.payload).toString())
 
 test('a relaying node forwards only ciphertext: no payload, no identity, no static key in clear', async (t) => {
   const { a, tap, alice, bob, channel } = await relayed(t)
@@ -181,6 +202,53 @@ test('a dropped frame closes the channel on both ends instead of leaving a hole'
     'nothing after the hole was delivered',
   )
 })
+
+test('small messages sent in one turn leave in one frame and arrive whole, in order; others leave alone', async (t) => {
+  const { a, b, tap, channel, received } = await relayed(t)
+  const seenBefore = tap.seen.length
+  await sendTogether(a.node, channel, ['q1', 'q2', 'q3', 'q4', 'q5'])
+  await waitForCounter(b.node, 'test.inbox', (n) => n === 5)
+  assert.deepEqual(texts(received), ['q1', 'q2', 'q3', 'q4', 'q5'])
+  assert.equal(tap.seen.length - seenBefore, 1, 'one frame crossed the tap')
+  assert.equal(a.node.counters.get(METRICS.batchesSent), 1)
+  assert.equal(b.node.counters.get(METRICS.batchesReceived), 1)
+  // Not marked batchable (a control message): each leaves at once, in its own frame.
+  await send(a.node, channel, 'c1')
+  await send(a.node, channel, 'c2')
+  await waitForCounter(b.node, 'test.inbox', (n) => n === 7)
+  assert.equal(tap.seen.length - seenBefore, 3)
+  assert.equal(a.node.counters.get(METRICS.batchesSent), 1)
+  // Mixed in one turn: order is kept across both kinds.
+  await Promise.all([sendTogether(a.node, channel, ['d1', 'd2']), send(a.node, channel, 'c3')])
+  await waitForCounter(b.node, 'test.inbox', (n) => n === 10)
+  assert.deepEqual(texts(received).slice(7), ['d1', 'd2', 'c3'])
+})
+
+test('a dropped batch closes the channel: none of its messages is delivered', async (t) => {
+  const { a, b, tap, channel, responder, received } = await relayed(t)
+  await send(a.node, channel, 'before')
+  await waitForCounter(b.node, 'test.inbox', (n) => n === 1)
+  tap.next(async () => {}) // drop
+  await sendTogether(a.node, channel, ['lost-1', 'lost-2', 'lost-3'])
+  await waitForCounter(a.node, METRICS.batchesSent, (n) => n === 1)
+  await send(a.node, channel, 'after the loss')
+  const closed = await responder.closed
+  assert.deepEqual([closed.by, closed.reason, closed.error?.code], ['local', 'frame-lost', 'OCKAM_ERR_NOISE_NONCE_GAP'])
+  assert.deepEqual(texts(received), ['before'], 'no message of the lost batch, nothing after it')
+})
+
+for (const off of ['initiator', 'responder'] as const) {
+  test(`batch: false on the ${off} seals every message alone, both ways`, async (t) => {
+    const { a, b, tap, channel, received } = await relayed(t, { [off]: false })
+    const seenBefore = tap.seen.length
+    await sendTogether(a.node, channel, ['q1', 'q2', 'q3'])
+    await waitForCounter(b.node, 'test.inbox', (n) => n === 3)
+    assert.deepEqual(texts(received), ['q1', 'q2', 'q3'])
+    assert.equal(tap.seen.length - seenBefore, 3, 'a frame each')
+    assert.equal(a.node.counters.get(METRICS.batchesSent), 0)
+    assert.equal(b.node.counters.get(METRICS.batchesReceived), 0)
+  })
+}
 
 test('an impostor answering message 1 learns nothing about the initiator', async (t) => {
   const a = await startTestNode(t, 'a', { listen: [] })

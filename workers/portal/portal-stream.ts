@@ -77,6 +77,8 @@ export class PortalStream implements Worker {
   /** The route to the peer portal and the ingress of its first message (sends keep it, like a reply). */
   #peerRoute: Route | undefined
   #peerLocal: LocalMetadata | undefined
+  /** #peerLocal for data messages: a channel may batch them (control messages leave at once). */
+  #dataLocal: LocalMetadata | undefined
   /** The peer's first message (open at an outlet, opened at an inlet): what policies re-check. */
   #peerMessage: Message | undefined
   #sendSeq = 0
@@ -178,10 +180,16 @@ export class PortalStream implements Worker {
    * connecting. Replies go back along the open's return route, with its ingress.
    */
   bindPeer(message: Message, credit: number): void {
+    this.#bindPeerMessage(message)
+    this.#sender.add(credit)
+  }
+
+  /** The peer's first message: where replies go (its return route) and with what ingress. */
+  #bindPeerMessage(message: Message): void {
     this.#peerMessage = message
     this.#peerRoute = message.return
     this.#peerLocal = { ingress: message.local.ingress }
-    this.#sender.add(credit)
+    this.#dataLocal = { ingress: message.local.ingress, batchable: true }
   }
 
   /** Outlet side: the target accepted; answer `opened` and start reading it. */
@@ -266,9 +274,7 @@ export class PortalStream implements Worker {
     }
     // Bound first, so that a refusal below reaches the outlet portal (which would otherwise
     // keep its target connection open for nothing).
-    this.#peerMessage = message
-    this.#peerRoute = message.return
-    this.#peerLocal = { ingress: message.local.ingress }
+    this.#bindPeerMessage(message)
     if (version !== PORTAL_PROTOCOL_VERSION) {
       throw new OckamError('OCKAM_ERR_PORTAL_VERSION', `the outlet speaks portal protocol version ${version}`)
     }
@@ -436,7 +442,7 @@ export class PortalStream implements Worker {
           onward: peerRoute,
           return: [this.address],
           payload,
-          local: this.#peerLocal as LocalMetadata,
+          local: payload[0] === DATA ? (this.#dataLocal as LocalMetadata) : (this.#peerLocal as LocalMetadata),
         })
       }
     } catch (error) {

@@ -107,6 +107,19 @@ export const DEFAULT_MAX_HALF_OPEN_PER_CONNECTION = 16
  */
 export const DEFAULT_MAX_CHANNEL_MESSAGE_BYTES = 256 * 1024
 
+/**
+ * Batching (PROTOCOL.md, "Batch"): a message whose plaintext is at most this many bytes (unit:
+ * bytes) waits, with the channel's other small messages, until the end of the current turn of
+ * the event loop, and they leave sealed in one frame. Larger ones (bulk data) leave at once.
+ */
+export const DEFAULT_BATCH_MAX_ITEM_BYTES = 4 * 1024
+
+/**
+ * A batch leaves at once when it holds this many bytes (unit: bytes), without waiting for the end
+ * of the turn: enough small messages to amortise a seal, never a frame's worth of delay for bulk.
+ */
+export const DEFAULT_BATCH_FLUSH_BYTES = 16 * 1024
+
 /** Smallest delay before an automatic credential refresh (unit: ms), whatever the lifetime. */
 export const MIN_CREDENTIAL_REFRESH_DELAY_MS = 1_000
 

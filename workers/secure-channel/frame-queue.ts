@@ -3,13 +3,19 @@
  * strictly in nonce order. Both of a channel's workers (the encryptor's payloads, the decryptor's
  * refreshes and closes) and its timers send through one queue, so frames never race each other
  * onto the path, and the fragments of one message are never interleaved with anything.
+ *
+ * Small messages may wait in a batch until the end of the current turn of the event loop and
+ * leave sealed together (PROTOCOL.md "Batch"). Measured with pgbench through a portal: the 8
+ * clients' queries reach the channel 2–2.6 per turn, and every frame costs an AEAD at each end,
+ * a TCP write and a read; anything else queued flushes the batch first, so order is kept.
  */
 import { OckamError } from '../../runtime/errors.js'
 import type { LocalMetadata } from '../../runtime/message.js'
 import type { Route } from '../../runtime/route.js'
 import type { Router } from '../../runtime/router.js'
+import { DEFAULT_BATCH_FLUSH_BYTES } from './constants.js'
 import { METRICS } from './metrics.js'
-import type { PlaintextParts } from './plaintext.js'
+import { BATCH_ITEM_HEADER_BYTES, encodeBatchPlaintext, type PlaintextParts, plaintextLength } from './plaintext.js'
 import type { TransportSender } from './transport-cipher.js'
 
 export interface FrameQueueOptions {
@@ -38,6 +44,11 @@ export class FrameQueue {
   #tail: Promise<void> = Promise.resolve()
   /** Jobs queued and not finished. */
   #pending = 0
+  /** Small messages waiting for the end of this turn (each a whole `payload` plaintext). */
+  #batch: PlaintextParts[] = []
+  /** The batch plaintext's size so far: type byte and each item with its length. */
+  #batchBytes = 1
+  #flushScheduled = false
 
   constructor(options: FrameQueueOptions) {
     this.#options = options
@@ -61,8 +72,51 @@ export class FrameQueue {
     return this.#options.sender.maxPlaintextBytes
   }
 
+  /**
+   * Queues one small `payload` plaintext into the batch that leaves at the end of this turn of
+   * the event loop (or at once when the batch is full: its promise is returned then, for the
+   * caller's backpressure). Otherwise returns undefined: the message is taken, and a frame that
+   * later cannot be sent closes the channel like any lost frame.
+   */
+  enqueueBatched(plaintext: PlaintextParts): Promise<void> | undefined {
+    if (this.#sender === undefined) return Promise.reject(closedError())
+    const itemBytes = BATCH_ITEM_HEADER_BYTES + plaintextLength(plaintext)
+    let full: Promise<void> | undefined
+    if (this.#batchBytes + itemBytes > this.#options.sender.maxPlaintextBytes) full = this.#flushBatch()
+    this.#batch.push(plaintext)
+    this.#batchBytes += itemBytes
+    if (this.#batchBytes >= DEFAULT_BATCH_FLUSH_BYTES) return this.#flushBatch()
+    if (!this.#flushScheduled) {
+      this.#flushScheduled = true
+      setImmediate(this.#onTurnEnd)
+    }
+    return full
+  }
+
+  readonly #onTurnEnd = (): void => {
+    this.#flushScheduled = false
+    // A failure closed the channel already (#lost): nobody waits on this promise.
+    this.#flushBatch()?.catch(() => {})
+  }
+
+  /** Sends what the batch holds: one message as itself, several as one batch plaintext. */
+  #flushBatch(): Promise<void> | undefined {
+    const items = this.#batch
+    if (items.length === 0) return undefined
+    this.#batch = []
+    this.#batchBytes = 1
+    if (items.length > 1) this.#options.router.counters.inc(METRICS.batchesSent)
+    return this.#enqueueNow([items.length === 1 ? (items[0] as PlaintextParts) : encodeBatchPlaintext(items)])
+  }
+
   /** Seals and sends `plaintexts` after everything queued before; resolves once all are on the path. */
   enqueue(plaintexts: readonly PlaintextParts[]): Promise<void> {
+    // What waits in the batch was queued first.
+    this.#flushBatch()?.catch(() => {})
+    return this.#enqueueNow(plaintexts)
+  }
+
+  #enqueueNow(plaintexts: readonly PlaintextParts[]): Promise<void> {
     // Captured now: finish() drops the sender at once but lets what was queued before go out.
     const sender = this.#sender
     if (sender === undefined) return Promise.reject(closedError())
@@ -125,7 +179,8 @@ export class FrameQueue {
   finish(last?: Uint8Array): Promise<void> {
     const sender = this.#sender
     if (sender === undefined) return this.#tail
-    if (last !== undefined) void this.enqueue([last]).catch(() => {})
+    this.#flushBatch()?.catch(() => {})
+    if (last !== undefined) void this.#enqueueNow([last]).catch(() => {})
     this.#sender = undefined
     this.#tail = this.#tail.then(() => sender.destroy())
     return this.#tail

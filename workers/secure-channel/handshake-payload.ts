@@ -32,6 +32,8 @@ export const IDENTITY_PAYLOAD_VERSION = 2
 
 /** Feature bit: this side accepts passed-through frames (and may send them), PROTOCOL.md. */
 export const FEATURE_PASSTHROUGH = 1
+/** Feature bit: this side sends and takes batch plaintexts (PROTOCOL.md, "Batch"). */
+export const FEATURE_BATCH = 2
 
 /** Suite ids carried in message 1. */
 export const SUITE_IDS: ReadonlyMap<number, NoiseSuite> = new Map([
@@ -97,12 +99,14 @@ export interface IdentityPayload {
   readonly credentials?: readonly Uint8Array[]
   /** This side takes part in passthrough (both must, for a channel to use it). Default false. */
   readonly passthrough?: boolean
+  /** This side sends and takes batches (both must, for a channel to use them). Default false. */
+  readonly batch?: boolean
 }
 
 export function encodeIdentityPayload(payload: IdentityPayload): Uint8Array {
   const fields: CborValue[] = [IDENTITY_PAYLOAD_VERSION, payload.history, payload.attestation]
   if (payload.credentials !== undefined) fields.push([...payload.credentials])
-  fields.push(payload.passthrough === true ? FEATURE_PASSTHROUGH : 0)
+  fields.push((payload.passthrough === true ? FEATURE_PASSTHROUGH : 0) | (payload.batch === true ? FEATURE_BATCH : 0))
   return encodeCbor(fields)
 }
 
@@ -131,8 +135,9 @@ export function decodeIdentityPayload(bytes: Uint8Array, withCredentials: boolea
     const features = expectUint(fields[withCredentials ? 4 : 3], 'features')
     // Unknown feature bits are ignored: a later version may offer more than this one takes.
     const passthrough = (features & FEATURE_PASSTHROUGH) !== 0
-    if (!withCredentials) return { history, attestation, passthrough }
-    return { history, attestation, credentials: decodeCredentialList(fields[3] as CborValue), passthrough }
+    const batch = (features & FEATURE_BATCH) !== 0
+    if (!withCredentials) return { history, attestation, passthrough, batch }
+    return { history, attestation, credentials: decodeCredentialList(fields[3] as CborValue), passthrough, batch }
   } catch (error) {
     if (isOckamError(error, 'OCKAM_ERR_SECURE_CHANNEL_PAYLOAD_MALFORMED')) throw error
     if (isOckamError(error, 'OCKAM_ERR_NOISE_UNSUPPORTED')) throw error

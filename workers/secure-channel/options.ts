@@ -28,6 +28,12 @@ export interface CommonChannelOptions {
    * and timing from observers of this hop at the cost of an AEAD per frame at each end.
    */
   readonly passthrough?: boolean
+  /**
+   * Seal small messages sent in the same turn of the event loop together, one frame for all
+   * (PROTOCOL.md "Batch"); used only when both ends offer it. Default true; false seals each
+   * message alone (one AEAD and one frame per message).
+   */
+  readonly batch?: boolean
 }
 
 export interface SecureChannelOptions extends CommonChannelOptions {
@@ -44,6 +50,7 @@ export interface ResolvedCommon {
   readonly maxMessageBytes: number
   readonly now: () => number
   readonly passthrough: boolean
+  readonly batch: boolean
 }
 
 function invalid(message: string): OckamError {
@@ -65,12 +72,14 @@ export function resolveCommon(options: CommonChannelOptions): ResolvedCommon {
   if (options.passthrough !== undefined && typeof options.passthrough !== 'boolean') {
     throw invalid('passthrough must be true or false')
   }
+  if (options.batch !== undefined && typeof options.batch !== 'boolean') throw invalid('batch must be true or false')
   return {
     identity: options.identity,
     trust: options.trust,
     maxMessageBytes: positiveInteger(options.maxMessageBytes, DEFAULT_MAX_CHANNEL_MESSAGE_BYTES, 'maxMessageBytes'),
     now: options.now ?? nowSeconds,
     passthrough: options.passthrough ?? true,
+    batch: options.batch ?? true,
   }
 }
 

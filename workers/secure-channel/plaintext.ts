@@ -7,6 +7,7 @@
  *   0x03 payload-next  = chunk                                         ; following fragments, in order
  *   0x04 credentials   = CBOR [credential: bstr, ...]                  ; ≤ 4, each about the sender
  *   0x05 close         = reason:u8
+ *   0x06 batch         = (length:u32be item)+                           ; items are whole 0x01 payloads
  *   route         = hop-count:u8 hop* ; hop = type:u8 length:u8 value (UTF-8, 1..255 bytes), ≤ 16 hops
  *
  * Routes are the message's routes beyond the channel: the onward route the sender's encryptor
@@ -14,6 +15,8 @@
  * encryptor to the return route. Hand-encoded, not CBOR, because it is on every message's hot
  * path (the same hop encoding as a TCP frame). A message too large for one frame is split into
  * payload-first and payload-next plaintexts; an ordered channel delivers them in order or closes.
+ * Several small messages may share one frame as a batch (only when both ends offered it in the
+ * handshake), delivered in their order.
  */
 import { OckamError } from '../../runtime/errors.js'
 import type { Route } from '../../runtime/route.js'
@@ -25,6 +28,9 @@ export const PLAINTEXT_PAYLOAD_FIRST = 0x02
 export const PLAINTEXT_PAYLOAD_NEXT = 0x03
 export const PLAINTEXT_CREDENTIALS = 0x04
 export const PLAINTEXT_CLOSE = 0x05
+export const PLAINTEXT_BATCH = 0x06
+/** Bytes in front of each item of a batch: its length. */
+export const BATCH_ITEM_HEADER_BYTES = 4
 
 /** Why a channel was closed, as carried in a `close` plaintext. */
 export type CloseReason = 'normal' | 'refused' | 'protocol-error' | 'frame-lost' | 'credentials-expired' | 'shutdown'
@@ -50,6 +56,14 @@ export type ChannelPlaintext =
   | { readonly type: 'payload-next'; readonly chunk: Uint8Array }
   | { readonly type: 'credentials'; readonly credentials: readonly Uint8Array[] }
   | { readonly type: 'close'; readonly reason: CloseReason }
+  | { readonly type: 'batch'; readonly messages: readonly BatchedMessage[] }
+
+/** One message of a batch: what a `payload` plaintext carries. */
+export interface BatchedMessage {
+  readonly onward: Route
+  readonly return: Route
+  readonly payload: Uint8Array
+}
 
 function malformed(message: string): OckamError {
   return new OckamError('OCKAM_ERR_SECURE_CHANNEL_PAYLOAD_MALFORMED', message, {
@@ -133,6 +147,57 @@ export function encodePayloadPlaintextParts(
   return [[head, payload]]
 }
 
+/** Length of a plaintext given as parts. */
+export function plaintextLength(plaintext: PlaintextParts): number {
+  if (plaintext instanceof Uint8Array) return plaintext.length
+  let length = 0
+  for (const part of plaintext) length += part.length
+  return length
+}
+
+/**
+ * A batch of whole `payload` plaintexts (at least one), each behind its length. The items are
+ * small (DEFAULT_BATCH_MAX_ITEM_BYTES), so copying them into one plaintext costs less than the
+ * seal each would otherwise pay.
+ */
+export function encodeBatchPlaintext(items: readonly PlaintextParts[]): Uint8Array {
+  let length = 1
+  for (const item of items) length += BATCH_ITEM_HEADER_BYTES + plaintextLength(item)
+  const out = Buffer.allocUnsafe(length)
+  out[0] = PLAINTEXT_BATCH
+  let offset = 1
+  for (const item of items) {
+    out.writeUInt32BE(plaintextLength(item), offset)
+    offset += BATCH_ITEM_HEADER_BYTES
+    for (const part of item instanceof Uint8Array ? [item] : item) {
+      out.set(part, offset)
+      offset += part.length
+    }
+  }
+  return out
+}
+
+/** The messages of a batch, all checked before any is delivered. */
+function decodeBatch(bytes: Uint8Array): BatchedMessage[] {
+  const messages: BatchedMessage[] = []
+  let offset = 1
+  while (offset < bytes.length) {
+    if (offset + BATCH_ITEM_HEADER_BYTES > bytes.length) throw malformed('a batch ends inside an item length')
+    const length = new DataView(bytes.buffer, bytes.byteOffset + offset, BATCH_ITEM_HEADER_BYTES).getUint32(0, false)
+    offset += BATCH_ITEM_HEADER_BYTES
+    if (length === 0 || offset + length > bytes.length)
+      throw malformed(`a batch item of ${length} bytes overruns the batch`)
+    const item = bytes.subarray(offset, offset + length)
+    offset += length
+    if (item[0] !== PLAINTEXT_PAYLOAD) throw malformed('a batch carries whole payload messages only')
+    const [onward, afterOnward] = readRoute(item, 1, 'onward', 'batch item', malformed)
+    const [ret, afterReturn] = readRoute(item, afterOnward, 'return', 'batch item', malformed)
+    messages.push({ onward, return: ret, payload: item.subarray(afterReturn) })
+  }
+  if (messages.length === 0) throw malformed('an empty batch')
+  return messages
+}
+
 export function encodeCredentialsPlaintext(credentials: readonly Uint8Array[]): Uint8Array {
   const list = encodeCredentialList(credentials)
   const out = new Uint8Array(1 + list.length)
@@ -177,6 +242,8 @@ export function decodePlaintext(bytes: Uint8Array, maxMessageBytes: number): Cha
       if (reason === undefined) throw malformed('a close plaintext is one reason byte')
       return { type: 'close', reason }
     }
+    case PLAINTEXT_BATCH:
+      return { type: 'batch', messages: decodeBatch(bytes) }
     default:
       throw malformed(`unknown plaintext type ${type}`)
   }

@@ -35,7 +35,13 @@ import type { NoiseSuite } from '../../runtime/trust/noise/suite.js'
 import type { PolicyDecision } from '../../runtime/trust/policy/evaluate.js'
 import type { VaultHandshakeKeys } from '../../runtime/trust/vault/types.js'
 import { TCP_CONNECTION_PREFIX } from '../../transports/tcp/constants.js'
-import { isDecryptorAddress, PASSTHROUGH_SUFFIX, passesThroughTo, SECURE_CHANNEL_WIRE_VERSION } from './constants.js'
+import {
+  DEFAULT_BATCH_MAX_ITEM_BYTES,
+  isDecryptorAddress,
+  PASSTHROUGH_SUFFIX,
+  passesThroughTo,
+  SECURE_CHANNEL_WIRE_VERSION,
+} from './constants.js'
 import { CredentialRefresh } from './credential-refresh.js'
 import { FrameQueue } from './frame-queue.js'
 import { decodeIdentityPayload, decodeMessage1, encodeIdentityPayload, encodeMessage1 } from './handshake-payload.js'
@@ -43,12 +49,15 @@ import type { SecureChannelIdentity } from './identity-material.js'
 import { adjustGauge, METRICS } from './metrics.js'
 import { PeerCredentials } from './peer-credentials.js'
 import {
+  type BatchedMessage,
   type ChannelPlaintext,
   type CloseReason,
   decodePlaintext,
   encodeClosePlaintext,
   encodeCredentialsPlaintext,
   encodePayloadPlaintextParts,
+  type PlaintextParts,
+  plaintextLength,
   Reassembly,
 } from './plaintext.js'
 import {
@@ -94,6 +103,8 @@ export interface SessionOptions {
    * (PROTOCOL.md, "Passthrough"; THREATS.md). Default true.
    */
   readonly passthrough?: boolean
+  /** Offer batching of small messages (PROTOCOL.md, "Batch"); used when both ends offer it. Default true. */
+  readonly batch?: boolean
 }
 
 type Phase = 'handshake' | 'confirming' | 'open' | 'closed'
@@ -167,6 +178,8 @@ export class SecureChannelSession {
   #framesIngress: Ingress | undefined
   /** The peer said in its handshake payload that it takes part in passthrough. */
   #peerPassthrough = false
+  /** Both ends offered batching in their handshake payloads. */
+  #batching = false
   /** Return hops the path prepends to this channel's frames (their return route is otherwise empty). */
   #framesReturnHops = 0
   #frames: FrameQueue | undefined
@@ -326,6 +339,7 @@ export class SecureChannelSession {
       history: identity.history,
       attestation: staticKeyAttestation,
       passthrough: this.#options.passthrough !== false,
+      batch: this.#options.batch !== false,
     })
     const response = await this.#vault(() =>
       vault.handshakeRespond(staticKeyHandle, suite.protocolName, prologue, exact(message1.noise), payload),
@@ -355,6 +369,7 @@ export class SecureChannelSession {
     const read = await this.#vault(() => material.vault.handshakeRead(id, exact(message.payload)))
     const presented = decodeIdentityPayload(read.payload, false)
     this.#peerPassthrough = presented.passthrough === true
+    this.#batching = this.#options.batch !== false && presented.batch === true
     const remoteStaticPublicKey = read.remoteStaticPublicKey
     if (remoteStaticPublicKey === undefined)
       throw new OckamError('OCKAM_ERR_INTERNAL', 'message 2 without a static key')
@@ -367,6 +382,7 @@ export class SecureChannelSession {
       attestation: material.staticKeyAttestation,
       credentials: own,
       passthrough: this.#options.passthrough !== false,
+      batch: this.#options.batch !== false,
     })
     const { message: message3, keys } = await this.#vault(() => material.vault.handshakeWriteFinal(id, payload))
     this.#vaultHandshake = undefined
@@ -397,6 +413,7 @@ export class SecureChannelSession {
     try {
       const presented = decodeIdentityPayload(payload3, true)
       this.#peerPassthrough = presented.passthrough === true
+      this.#batching = this.#options.batch !== false && presented.batch === true
       this.#passthroughRoute = this.#passthroughRouteFor(this.#peerRoute)
       peer = await this.#verifyPeer({
         ...presented,
@@ -637,7 +654,7 @@ export class SecureChannelSession {
 
   /** The encryptor's handler: seals a local message for the peer. */
   /** Not async: sync refusals throw, the rest is the frame queue's (or the router's) promise. */
-  onLocal(message: Message): Promise<void> {
+  onLocal(message: Message): Promise<void> | undefined {
     const frames = this.#frames
     if (this.#phase !== 'open' || frames === undefined) {
       throw new OckamError('OCKAM_ERR_SECURE_CHANNEL_CLOSED', 'the secure channel is not open')
@@ -676,6 +693,17 @@ export class SecureChannelSession {
       frames.maxPlaintextBytes,
       this.#options.maxMessageBytes,
     )
+    // Small messages their sender lets wait (portal data, not its credits) wait for the end of
+    // this turn and leave together.
+    const only = plaintexts.length === 1 ? (plaintexts[0] as PlaintextParts) : undefined
+    if (
+      this.#batching &&
+      only !== undefined &&
+      message.local.batchable === true &&
+      plaintextLength(only) <= DEFAULT_BATCH_MAX_ITEM_BYTES
+    ) {
+      return frames.enqueueBatched(only)
+    }
     return frames.enqueue(plaintexts)
   }
 
@@ -729,6 +757,13 @@ export class SecureChannelSession {
         this.#reassembly = undefined
         return this.#deliver(reassembly.onward, reassembly.return, whole)
       }
+      case 'batch':
+        // Only a peer that both ends agreed with may send one (the handshake's features).
+        if (!this.#batching) {
+          throw new OckamError('OCKAM_ERR_SECURE_CHANNEL_PAYLOAD_MALFORMED', 'a batch on a channel without batching')
+        }
+        this.#router.counters.inc(METRICS.batchesReceived)
+        return this.#deliverInOrder(plaintext.messages)
       case 'credentials':
         return this.#onRefresh(plaintext.credentials)
       case 'close':
@@ -739,6 +774,11 @@ export class SecureChannelSession {
         })
         return
     }
+  }
+
+  /** A batch's messages, each handed on once the one before is (a full mailbox keeps their order). */
+  async #deliverInOrder(messages: readonly BatchedMessage[]): Promise<void> {
+    for (const message of messages) await this.#deliver(message.onward, message.return, message.payload)
   }
 
   #deliver(onward: Route, ret: Route, payload: Uint8Array, sealed = false): Promise<void> | undefined {

@@ -22,9 +22,12 @@ import {
   type ChannelPlaintext,
   CLOSE_REASONS,
   decodePlaintext,
+  encodeBatchPlaintext,
   encodeClosePlaintext,
   encodeCredentialsPlaintext,
+  encodePayloadPlaintextParts,
   encodePayloadPlaintexts,
+  PLAINTEXT_BATCH,
   Reassembly,
 } from '../../../workers/secure-channel/plaintext.js'
 
@@ -138,6 +141,28 @@ test('credentials and close plaintexts round-trip; every close reason has a byte
     assert.deepEqual(decodePlaintext(encodeClosePlaintext(reason), MAX_MESSAGE), { type: 'close', reason })
 })
 
+const messageArb = fc.record({ onward: routeArb, return: routeArb, payload: fc.uint8Array({ maxLength: 200 }) })
+
+test('batches round-trip: every message, in order, whether its plaintext came as parts or whole', () => {
+  fc.assert(
+    fc.property(fc.array(messageArb, { minLength: 1, maxLength: 12 }), fc.boolean(), (messages, asParts) => {
+      const items = messages.map((m) =>
+        asParts
+          ? (encodePayloadPlaintextParts(m.onward, m.return, m.payload, 65_519, MAX_MESSAGE)[0] as Uint8Array[])
+          : (encodePayloadPlaintexts(m.onward, m.return, m.payload, 65_519, MAX_MESSAGE)[0] as Uint8Array),
+      )
+      const decoded = decodePlaintext(encodeBatchPlaintext(items), MAX_MESSAGE)
+      assert.equal(decoded.type, 'batch')
+      const got = (decoded as Extract<ChannelPlaintext, { type: 'batch' }>).messages
+      assert.deepEqual(
+        got.map((m) => ({ onward: m.onward, return: m.return, payload: new Uint8Array(m.payload) })),
+        messages.map((m) => ({ ...m })),
+      )
+    }),
+    { numRuns: NUM_RUNS },
+  )
+})
+
 test('mutated plaintexts decode or fail typed; structural refusals are the malformed code', () => {
   const samples = [
     ...encodePayloadPlaintexts(
@@ -153,6 +178,15 @@ test('mutated plaintexts decode or fail typed; structural refusals are the malfo
     ...encodePayloadPlaintexts([{ type: 0, value: 'x' }], [], new Uint8Array(5000), 2000, MAX_MESSAGE),
     encodeCredentialsPlaintext([new Uint8Array(50).fill(1), new Uint8Array(20)]),
     encodeClosePlaintext('refused'),
+    encodeBatchPlaintext(
+      encodePayloadPlaintexts(
+        [{ type: 0, value: 'portal-a' }],
+        [{ type: 0, value: 'i' }],
+        new Uint8Array(30),
+        2000,
+        99,
+      ).concat(encodePayloadPlaintexts([{ type: 0, value: 'portal-b' }], [], Uint8Array.of(1), 2000, 99)),
+    ),
   ]
   for (const sample of samples) {
     fc.assert(
@@ -177,6 +211,12 @@ test('mutated plaintexts decode or fail typed; structural refusals are the malfo
   malformed(Uint8Array.of(5, 200))
   malformed(Uint8Array.of(5))
   malformed(Uint8Array.of(4, 0x85, 0x41, 1, 0x41, 1, 0x41, 1, 0x41, 1, 0x41, 1)) // 5 credentials
+  malformed(Uint8Array.of(PLAINTEXT_BATCH)) // empty
+  malformed(Uint8Array.of(PLAINTEXT_BATCH, 0, 0, 0)) // ends inside a length
+  malformed(Uint8Array.of(PLAINTEXT_BATCH, 0, 0, 0, 0)) // an empty item
+  malformed(Uint8Array.of(PLAINTEXT_BATCH, 0xff, 0xff, 0xff, 0xff, 1, 0, 0)) // overruns
+  malformed(Uint8Array.of(PLAINTEXT_BATCH, 0, 0, 0, 2, 5, 0)) // a close inside
+  malformed(Uint8Array.of(PLAINTEXT_BATCH, 0, 0, 0, 3, 1, 0, 0, 0, 0, 0, 1, 3)) // a fragment inside
   const reassembly = new Reassembly({
     type: 'payload-first',
     onward: [],
@@ -229,21 +269,23 @@ test('message 1 is exactly version, suite and an ephemeral key; unknown versions
   )
 })
 
-test('identity payloads round-trip with and without credentials and the passthrough feature; mutations fail typed', () => {
+test('identity payloads round-trip with and without credentials and the passthrough and batch features; mutations fail typed', () => {
   fc.assert(
     fc.property(
       fc.uint8Array({ minLength: 1, maxLength: 200 }),
       fc.uint8Array({ minLength: 1, maxLength: 200 }),
       fc.option(fc.array(fc.uint8Array({ minLength: 1, maxLength: 100 }), { maxLength: 4 }), { nil: undefined }),
       fc.boolean(),
-      (history, attestation, credentials, passthrough) => {
+      fc.boolean(),
+      (history, attestation, credentials, passthrough, batch) => {
         const withCredentials = credentials !== undefined
         const payload =
           credentials === undefined
-            ? { history, attestation, passthrough }
-            : { history, attestation, credentials, passthrough }
+            ? { history, attestation, passthrough, batch }
+            : { history, attestation, credentials, passthrough, batch }
         const decoded = decodeIdentityPayload(encodeIdentityPayload(payload), withCredentials)
         assert.equal(decoded.passthrough, passthrough)
+        assert.equal(decoded.batch, batch)
         assert.deepEqual(new Uint8Array(decoded.history), history)
         assert.deepEqual(new Uint8Array(decoded.attestation), attestation)
         assert.deepEqual(
