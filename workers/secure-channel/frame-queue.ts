@@ -75,14 +75,20 @@ export class FrameQueue {
   /**
    * Queues one small `payload` plaintext into the batch that leaves at the end of this turn of
    * the event loop (or at once when the batch is full: its promise is returned then, for the
-   * caller's backpressure). Otherwise returns undefined: the message is taken, and a frame that
-   * later cannot be sent closes the channel like any lost frame.
+   * caller's backpressure). While frames queued before still wait for the path, returns a promise
+   * that settles once they are on it: the caller (the encryptor, and through its mailbox the
+   * portal) waits as it would for an unbatched message, so a path that does not drain stops the
+   * senders instead of a frame per turn piling up here. Otherwise returns undefined: the message
+   * is taken, and a frame that later cannot be sent closes the channel like any lost frame.
    */
   enqueueBatched(plaintext: PlaintextParts): Promise<void> | undefined {
     if (this.#sender === undefined) return Promise.reject(closedError())
     const itemBytes = BATCH_ITEM_HEADER_BYTES + plaintextLength(plaintext)
     let full: Promise<void> | undefined
-    if (this.#batchBytes + itemBytes > this.#options.sender.maxPlaintextBytes) full = this.#flushBatch()
+    if (this.#batchBytes + itemBytes > this.#options.sender.maxPlaintextBytes) {
+      full = this.#flushBatch()
+      full?.catch(() => {})
+    }
     this.#batch.push(plaintext)
     this.#batchBytes += itemBytes
     if (this.#batchBytes >= DEFAULT_BATCH_FLUSH_BYTES) return this.#flushBatch()
@@ -90,7 +96,9 @@ export class FrameQueue {
       this.#flushScheduled = true
       setImmediate(this.#onTurnEnd)
     }
-    return full
+    if (full !== undefined) return full
+    // Never rejects: a failure closed the channel already (#lost); this message still waits in the batch.
+    return this.#pending > 0 ? this.#tail : undefined
   }
 
   readonly #onTurnEnd = (): void => {

@@ -776,9 +776,21 @@ export class SecureChannelSession {
     }
   }
 
-  /** A batch's messages, each handed on once the one before is (a full mailbox keeps their order). */
+  /**
+   * A batch's messages, each handed on once the one before is (a full mailbox keeps their order).
+   * Once this end closed the channel (a revoked or refused peer, a local close) the rest are
+   * dropped, as frames still waiting in the decryptor's mailbox are: nothing of the peer comes
+   * out of a closed channel.
+   */
   async #deliverInOrder(messages: readonly BatchedMessage[]): Promise<void> {
-    for (const message of messages) await this.#deliver(message.onward, message.return, message.payload)
+    for (let i = 0; i < messages.length; i++) {
+      if (this.#isClosed()) {
+        this.#router.counters.inc(METRICS.messagesUndeliverable, messages.length - i)
+        return
+      }
+      const message = messages[i] as BatchedMessage
+      await this.#deliver(message.onward, message.return, message.payload)
+    }
   }
 
   #deliver(onward: Route, ret: Route, payload: Uint8Array, sealed = false): Promise<void> | undefined {
