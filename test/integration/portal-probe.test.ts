@@ -9,6 +9,7 @@
  * of theirs had gone anywhere), so those clients are served once the far end answers again.
  */
 import assert from 'node:assert/strict'
+import { once } from 'node:events'
 import { test } from 'node:test'
 import { allowAll } from '../../runtime/access-control.js'
 import { local } from '../../runtime/address.js'
@@ -120,4 +121,84 @@ test('the far end goes silent behind a live connection: one probe for a burst of
   }
   assert.equal(session.state.ups, 2)
   assert.equal(inlet.stats().resetsByReason['path-lost'], 1, 'only the open portal was reset')
+})
+
+test('the far end goes silent while a kept connection talks: the data sent into the silence probes the route, down well before missed pings would', {
+  timeout: 30_000,
+}, async (t) => {
+  const relay = await relayNet(t)
+  const target = await startTarget(t, echoHandler)
+  const outlet = await startTcpOutlet(relay.member.node, { target: target.address, allow: () => true, logWindowMs: 0 })
+  t.after(() => outlet.stop())
+  await relay.memberSession(t).whenUp(DEADLINE_MS)
+  let silent = false
+  await relay.project.node.startWorker(
+    local('hole'),
+    {
+      async handleMessage(ctx: Context, message: Message) {
+        if (silent) return
+        await ctx.forward({ ...message, onward: message.onward.slice(1), return: [ctx.address, ...message.return] })
+      },
+    },
+    { incoming: { ...allowAll, acceptsSealed: true } },
+  )
+  const inletNode = relay.inlet.node
+  const session = startRouteSession({
+    name: 'postgres',
+    context: inletNode.context,
+    log: relay.inlet.logs.log,
+    pingIntervalMs: PING_INTERVAL_MS,
+    maxMissedPings: MAX_MISSED_PINGS,
+    probeTimeoutMs: PROBE_TIMEOUT_MS,
+    backoff: { initialMs: 20, maxMs: 200 },
+    open: (signal) => openRouteThrough(relay, 'hole', outlet.address, signal, 1000),
+    onDown: (error) => inlet.routeLost(error),
+    heard: () => inlet.heard(),
+  })
+  t.after(() => session.stop())
+  const probes: string[] = []
+  const inlet = await startTcpInlet(inletNode, {
+    listen: '127.0.0.1:0',
+    to: () => session.route(DEADLINE_MS),
+    openTimeoutMs: DEADLINE_MS,
+    silenceCheckMs: OPEN_SLOW_MS,
+    onSentIntoSilence: (silence) => {
+      probes.push('silence')
+      void session.probe(`data heard nothing back for ${silence.quietMs} ms`)
+    },
+    logWindowMs: 0,
+  })
+  t.after(() => inlet.stop())
+  await next(session, 'up')
+
+  // A pooled client: one connection, request after request, with idle gaps between them.
+  const client = await connectTo(inlet.address)
+  const echoOf = async (text: string) => {
+    const answer = once(client, 'data')
+    client.write(text)
+    assert.equal(String((await answer)[0]), text)
+  }
+  await echoOf('select 1')
+  await new Promise((resolve) => setTimeout(resolve, 3 * OPEN_SLOW_MS)) // idle: nothing to probe
+  await echoOf('select 2')
+  assert.deepEqual(probes, [], 'answered requests and idle gaps are not silence')
+
+  silent = true
+  const silentAt = performance.now()
+  const down = next<[OckamError]>(session, 'down')
+  const reset = new Promise<string>((resolve) => {
+    client.on('error', (error: NodeJS.ErrnoException) => resolve(error.code ?? 'error'))
+    client.on('close', () => resolve('close'))
+  })
+  client.write('select 3') // no new connection: only this data meets the silence
+  const [error] = await down
+  const ms = performance.now() - silentAt
+  t.diagnostic(
+    `route down ${ms.toFixed(0)} ms after the silence (three missed pings: ≥ ${MAX_MISSED_PINGS * PING_INTERVAL_MS} ms)`,
+  )
+  assert.ok(ms < PING_INTERVAL_MS, `down after ${ms.toFixed(0)} ms: want < ${PING_INTERVAL_MS} ms`)
+  assert.equal(error.code, 'OCKAM_ERR_PORTAL_ROUTE_UNANSWERED', error.message)
+  assert.match(error.message, /after data heard nothing back/)
+  assert.equal(session.state.probes, 1)
+  assert.equal(await reset, 'ECONNRESET', 'the kept connection was reset, not left hanging')
 })

@@ -162,6 +162,16 @@ export const PORTAL_FULL_READ_BYTES = 64 * 1024
 export const DEFAULT_PORTAL_OPEN_SLOW_MS = 1_000
 
 /**
+ * Silence after data, in the same spirit (unit: ms): when the inlet's open portals sent bytes
+ * during one such interval and heard nothing at all from their outlet portals (data, credit,
+ * end) from its start to the end of the next, the inlet tells its route session, which probes.
+ * This is how an inlet whose clients keep their connections (a pooled database client) finds a
+ * far end that died behind a live first hop without waiting for missed pings. A far end that is
+ * merely slow (a long query) costs one answered probe per quiet period.
+ */
+export const DEFAULT_PORTAL_SILENCE_CHECK_MS = DEFAULT_PORTAL_OPEN_SLOW_MS
+
+/**
  * Milliseconds a probe of an inlet's route (one echo round trip along every hop, asked for when
  * an open goes unanswered) may take; past it the route is torn down and rebuilt at once, as
  * after DEFAULT_ROUTE_SESSION_MAX_MISSED_PINGS missed pings. A probe is only sent when an open

@@ -25,6 +25,7 @@ import {
   DEFAULT_INLET_MAX_PORTALS,
   DEFAULT_PORTAL_OPEN_SLOW_MS,
   DEFAULT_PORTAL_OPEN_TIMEOUT_MS,
+  DEFAULT_PORTAL_SILENCE_CHECK_MS,
   PORTAL_PROTOCOL_VERSION,
 } from './constants.js'
 import { encodeOpen, type ResetReason } from './messages.js'
@@ -56,6 +57,13 @@ export interface TcpInletOptions extends PortalTuning {
   readonly onOpenUnanswered?: (open: UnansweredOpen) => void
   /** How long a sent open waits before `onOpenUnanswered` is told (ms); default DEFAULT_PORTAL_OPEN_SLOW_MS. */
   readonly openSlowMs?: number
+  /**
+   * Told when open portals sent data and then heard nothing from their outlet portals for a
+   * whole `silenceCheckMs` interval (DEFAULT_PORTAL_SILENCE_CHECK_MS): as `onOpenUnanswered`, a
+   * sign the far end may be dead; an inlet on a route session asks it for a probe.
+   */
+  readonly onSentIntoSilence?: (silence: { readonly quietMs: number }) => void
+  readonly silenceCheckMs?: number
 }
 
 /** An open that got no answer in time. */
@@ -111,10 +119,12 @@ export async function startTcpInlet(node: PortalNode, options: TcpInletOptions):
   const maxPortals = options.maxPortals ?? DEFAULT_INLET_MAX_PORTALS
   const openSlowMs = options.openSlowMs ?? DEFAULT_PORTAL_OPEN_SLOW_MS
   const onOpenUnanswered = options.onOpenUnanswered
+  const silenceCheckMs = options.silenceCheckMs ?? DEFAULT_PORTAL_SILENCE_CHECK_MS
   for (const [name, value] of [
     ['openTimeoutMs', openTimeoutMs],
     ['maxPortals', maxPortals],
     ['openSlowMs', openSlowMs],
+    ['silenceCheckMs', silenceCheckMs],
   ] as const) {
     if (!Number.isInteger(value) || value < 1) {
       throw new OckamError('OCKAM_ERR_INVALID_ARGUMENT', `${name} must be a positive integer, got ${value}`)
@@ -169,6 +179,8 @@ export async function startTcpInlet(node: PortalNode, options: TcpInletOptions):
     onOpened: settle,
   })
   let stopped = false
+  const silenceWatch =
+    options.onSentIntoSilence === undefined ? undefined : watchSilence(set, silenceCheckMs, options.onSentIntoSilence)
 
   const currentRoute = async (): Promise<Route> => (typeof options.to === 'function' ? await options.to() : options.to)
 
@@ -272,6 +284,7 @@ export async function startTcpInlet(node: PortalNode, options: TcpInletOptions):
     handleMessage() {},
     shutdown() {
       stopped = true
+      clearInterval(silenceWatch)
       set.stop()
       server.close()
       set.resetAll('shutdown', new OckamError('OCKAM_ERR_STOPPED', 'the inlet stopped'), true)
@@ -322,4 +335,27 @@ export async function startTcpInlet(node: PortalNode, options: TcpInletOptions):
       await closed
     },
   }
+}
+
+/**
+ * Every `intervalMs`: when what its portals read from clients and sent on was, at the last tick
+ * already, not followed by anything from their outlet portals, and nothing came since (so it has
+ * waited a whole interval at least), tells `onSilence`. An answered request followed by an idle
+ * client is not silence. One timer per inlet; the hot path only numbers what it counted already.
+ */
+function watchSilence(
+  set: PortalSet,
+  intervalMs: number,
+  onSilence: (silence: { readonly quietMs: number }) => void,
+): NodeJS.Timeout {
+  const { activity } = set
+  let unansweredAtLastTick = false
+  let heardAtLastTick = activity.lastHeard
+  const timer = setInterval(() => {
+    if (unansweredAtLastTick && activity.lastHeard === heardAtLastTick) onSilence({ quietMs: intervalMs })
+    unansweredAtLastTick = activity.lastRead > activity.lastHeard
+    heardAtLastTick = activity.lastHeard
+  }, intervalMs)
+  timer.unref()
+  return timer
 }

@@ -57,6 +57,7 @@ export class PortalSet implements StreamHost {
   readonly settings: StreamSettings
   readonly bytes = { in: 0, out: 0 }
   peerMessages = 0
+  readonly activity = { seq: 0, lastRead: 0, lastHeard: 0 }
   readonly #log: Logger
   readonly #limited: RateLimitedLog
   readonly #streams = new Set<PortalStream>()

@@ -53,6 +53,11 @@ export interface StreamHost {
   readonly bytes: { in: number; out: number }
   /** Messages that arrived from peer portals, of any type: a witness that the route carries traffic. */
   peerMessages: number
+  /**
+   * Which came last, a socket read (sent on to the peer) or a message from a peer: numbers from
+   * one counter, so `lastRead > lastHeard` says something was sent and nothing heard since.
+   */
+  activity: { seq: number; lastRead: number; lastHeard: number }
   /** The stream is open (handshake done): counts it, checks the inlet's policy. */
   opened(stream: PortalStream): void
   /** The stream ended; `error` is undefined for a clean end of both directions. */
@@ -201,7 +206,9 @@ export class PortalStream implements Worker {
   }
 
   handleMessage(_ctx: Context, message: Message): void {
-    this.#host.peerMessages++
+    const host = this.#host
+    host.peerMessages++
+    host.activity.lastHeard = ++host.activity.seq
     if (this.#state === 'closed') {
       this.#answerLateOpened(message)
       return
@@ -360,7 +367,9 @@ export class PortalStream implements Worker {
   // Socket → peer
 
   readonly #onSocketData = (chunk: Buffer): void => {
-    this.#host.bytes.in += chunk.length
+    const host = this.#host
+    host.bytes.in += chunk.length
+    host.activity.lastRead = ++host.activity.seq
     this.#pending.push(chunk)
     this.#pendingBytes += chunk.length
     this.#lastReadShort = chunk.length < PORTAL_FULL_READ_BYTES

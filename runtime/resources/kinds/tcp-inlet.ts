@@ -133,6 +133,8 @@ export function tcpInletKind(): ResourceKind<TcpInletSpec> {
             const what = open.timedOut ? 'timed out after' : 'went unanswered for'
             void session.probe(`an open ${what} ${open.waitedMs} ms`)
           },
+          onSentIntoSilence: (silence) =>
+            void session.probe(`data sent on open portals heard nothing back for ${silence.quietMs} ms`),
         })
       } catch (error) {
         await session.stop()
