@@ -7,9 +7,13 @@
  * pings. Then the outlet node is started again and the time until a new connection through the
  * inlet is served is measured; the second round restarts it at once, before the inlet has
  * noticed anything, so the inlet's stale end-to-end channel (keys the new process does not
- * have) must be found out the same way. Every figure is printed.
+ * have) must be found out the same way. Last, a pooled client that keeps its connection and
+ * opens no new one: its next request after the kill meets silence, which probes the route too.
+ * Every figure is printed.
  */
 import assert from 'node:assert/strict'
+import { once } from 'node:events'
+import { connect } from 'node:net'
 import { test } from 'node:test'
 import { json, type NodeJson, ok } from '../helpers/node-cli.js'
 import { ask, type Home, logLine, relayedPortal, streamClient, untilServed } from '../helpers/portal-cli.js'
@@ -28,6 +32,31 @@ async function killNode(home: Home): Promise<number> {
   assert.ok(typeof pid === 'number', `the outlet node runs: ${JSON.stringify(nodes)}`)
   process.kill(pid, 'SIGKILL')
   return performance.now()
+}
+
+/** A client that keeps one connection to the echoing target and sends requests on it. */
+async function keptClient(port: number) {
+  const socket = connect({ host: '127.0.0.1', port, allowHalfOpen: true })
+  await once(socket, 'connect')
+  const ended = new Promise<{ ending: string; at: number }>((resolve) => {
+    socket.on('error', (error: NodeJS.ErrnoException) =>
+      resolve({ ending: error.code ?? error.message, at: performance.now() }),
+    )
+    socket.on('end', () => resolve({ ending: 'end', at: performance.now() }))
+  })
+  let received = ''
+  socket.on('data', (chunk: Buffer) => {
+    received += chunk.toString()
+  })
+  const request = async (text: string): Promise<void> => {
+    const before = received.length
+    socket.write(text)
+    while (received.length < before + text.length) await once(socket, 'data')
+    assert.equal(received.slice(before), text)
+  }
+  socket.write('e') // the target answers its name, then echoes
+  while (!received.includes('\n')) await once(socket, 'data')
+  return { request, send: (text: string) => socket.write(text), ended, destroy: () => socket.destroy() }
 }
 
 test('the outlet node killed (SIGKILL): a client sees a reset within seconds, and new connections are served soon after node start', {
@@ -76,4 +105,17 @@ test('the outlet node killed (SIGKILL): a client sees a reset within seconds, an
   assert.equal(ended2.ending, 'reset', `the second cut stream ended with a reset (after ${ended2.bytes} bytes)`)
   assert.ok(ended2.pure)
   assert.ok(back2 < FAST_MS, `served ${back2.toFixed(0)} ms after node start (want < ${FAST_MS})`)
+
+  // (c) A pooled client: one kept connection, no new ones. Its next request after the kill goes
+  // into silence, and that alone makes the inlet probe and drop the route.
+  const pooled = await keptClient(inlet)
+  await pooled.request('select 1;')
+  const killed3 = await killNode(bank)
+  pooled.send('select 2;')
+  const ended3 = await pooled.ended
+  pooled.destroy()
+  const pooledMs = ended3.at - killed3
+  t.diagnostic(`killed under a pooled client: its kept connection was reset ${pooledMs.toFixed(0)} ms after SIGKILL`)
+  assert.equal(ended3.ending, 'ECONNRESET', 'the kept connection was reset')
+  assert.ok(pooledMs < FAST_MS, `reset ${pooledMs.toFixed(0)} ms after SIGKILL (want < ${FAST_MS}; pings take 25–30 s)`)
 })
