@@ -7,16 +7,12 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { allowAll } from '../../runtime/access-control.js'
-import { local, tcp } from '../../runtime/address.js'
+import { local } from '../../runtime/address.js'
 import { PORTAL_PROTOCOL_VERSION } from '../../workers/portal/constants.js'
 import { startTcpInlet } from '../../workers/portal/inlet.js'
 import { encodeOpened, OPEN } from '../../workers/portal/messages.js'
-import { createSecureChannel } from '../../workers/secure-channel/initiator.js'
-import { startSecureChannelListener } from '../../workers/secure-channel/listener.js'
-import { trustIdentifiers } from '../../workers/secure-channel/trust-policy.js'
-import { startTestNode } from '../helpers/testnet.js'
 import { gate } from '../unit/runtime/router-fixtures.js'
-import { makeMaterial, openVault } from '../unit/secure-channel/fixtures.js'
+import { startChannelPair } from './channel-pair.js'
 import { connectTo } from './portal-helpers.js'
 
 const MiB = 1024 * 1024
@@ -24,17 +20,7 @@ const MiB = 1024 * 1024
 test('a stalled path stops the inlet reading its client, with small writes and ample credit', {
   timeout: 30_000,
 }, async (t) => {
-  const a = await startTestNode(t, 'inlet-node', { listen: [] })
-  const b = await startTestNode(t, 'far-node')
-  const vault = await openVault(t)
-  const alice = await makeMaterial(vault)
-  const bob = await makeMaterial(vault)
-  await startSecureChannelListener(b.node, { identity: bob, trust: trustIdentifiers(alice.identity.identifier) })
-  const channel = await createSecureChannel(a.node, [tcp(b.address), local('api')], {
-    identity: alice,
-    trust: trustIdentifiers(bob.identity.identifier),
-    timeoutMs: 5000,
-  })
+  const { a, b, channel } = await startChannelPair(t)
   // The far end: answers an open with a large grant, then takes no more (its mailbox fills, the
   // channel's decryptor waits, the far node stops reading TCP).
   const stall = gate()

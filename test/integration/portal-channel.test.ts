@@ -13,9 +13,10 @@ import { startTcpOutlet } from '../../workers/portal/outlet.js'
 import { createSecureChannel } from '../../workers/secure-channel/initiator.js'
 import { startSecureChannelListener } from '../../workers/secure-channel/listener.js'
 import { METRICS as SECURE_CHANNEL_METRICS } from '../../workers/secure-channel/metrics.js'
-import { trustIdentifiers, trustMembers } from '../../workers/secure-channel/trust-policy.js'
+import { trustMembers } from '../../workers/secure-channel/trust-policy.js'
 import { startTestNode } from '../helpers/testnet.js'
 import { makeAuthority, makeMaterial, openVault } from '../unit/secure-channel/fixtures.js'
+import { startChannelPair } from './channel-pair.js'
 import {
   connectTo,
   echoHandler,
@@ -118,17 +119,7 @@ test('through a secure channel: policies see the authenticated peer, bytes arriv
 test('many small request/response exchanges at once share frames (batches) and every byte comes back in order', {
   timeout: 30_000,
 }, async (t) => {
-  const a = await startTestNode(t, 'inlet-node', { listen: [] })
-  const b = await startTestNode(t, 'outlet-node')
-  const vault = await openVault(t)
-  const alice = await makeMaterial(vault)
-  const bob = await makeMaterial(vault)
-  await startSecureChannelListener(b.node, { identity: bob, trust: trustIdentifiers(alice.identity.identifier) })
-  const channel = await createSecureChannel(a.node, [tcp(b.address), local('api')], {
-    identity: alice,
-    trust: trustIdentifiers(bob.identity.identifier),
-    timeoutMs: 5000,
-  })
+  const { a, b, channel } = await startChannelPair(t)
   const target = await startTarget(t, echoHandler)
   await startTcpOutlet(b.node, { target: target.address, allow: () => true })
   const inlet = await startTcpInlet(a.node, { listen: '127.0.0.1:0', to: [channel.address, local('outlet')] })

@@ -10,15 +10,15 @@
  */
 import assert from 'node:assert/strict'
 import { once } from 'node:events'
-import { test } from 'node:test'
+import { type TestContext, test } from 'node:test'
 import { allowAll } from '../../runtime/access-control.js'
 import { local } from '../../runtime/address.js'
 import type { Context } from '../../runtime/context.js'
 import type { OckamError } from '../../runtime/errors.js'
 import type { Message } from '../../runtime/message.js'
-import { startTcpInlet } from '../../workers/portal/inlet.js'
+import { startTcpInlet, type TcpInletOptions } from '../../workers/portal/inlet.js'
 import { startTcpOutlet } from '../../workers/portal/outlet.js'
-import { startRouteSession } from '../../workers/portal/route-session.js'
+import { type RouteSession, startRouteSession } from '../../workers/portal/route-session.js'
 import { connectTo, echoHandler, eventually, exchange, randomData, sha256, startTarget } from './portal-helpers.js'
 import { DEADLINE_MS, next, openRouteThrough, relayNet } from './relay-helpers.js'
 
@@ -28,9 +28,13 @@ const PROBE_TIMEOUT_MS = 300
 const OPEN_SLOW_MS = 100
 const BURST = 20
 
-test('the far end goes silent behind a live connection: one probe for a burst of opens, the route down well before missed pings would, the burst served once it answers again', {
-  timeout: 30_000,
-}, async (t) => {
+/**
+ * An inlet on a route session whose route runs through `hole`, a worker on the project node
+ * between the inlet's project channel and `forward_to_postgres`: `silence(true)` makes it
+ * swallow every message both ways, as when the outlet node is killed (the inlet's TCP connection
+ * to the project stays up). `inletOptions` says what makes the inlet ask for a probe.
+ */
+async function silentFarEnd(t: TestContext, inletOptions: (session: RouteSession) => Partial<TcpInletOptions>) {
   const relay = await relayNet(t)
   const target = await startTarget(t, echoHandler)
   const outlet = await startTcpOutlet(relay.member.node, { target: target.address, allow: () => true, logWindowMs: 0 })
@@ -48,7 +52,6 @@ test('the far end goes silent behind a live connection: one probe for a burst of
     // Relay plumbing: it takes the end-to-end frames the member channels pass through (sealed).
     { incoming: { ...allowAll, acceptsSealed: true } },
   )
-
   const inletNode = relay.inlet.node
   const session = startRouteSession({
     name: 'postgres',
@@ -67,12 +70,29 @@ test('the far end goes silent behind a live connection: one probe for a burst of
     listen: '127.0.0.1:0',
     to: () => session.route(DEADLINE_MS),
     openTimeoutMs: DEADLINE_MS,
-    openSlowMs: OPEN_SLOW_MS,
-    onOpenUnanswered: (open) => void session.probe(`an open went unanswered for ${open.waitedMs} ms`),
     logWindowMs: 0,
+    ...inletOptions(session),
   })
   t.after(() => inlet.stop())
   await next(session, 'up')
+  return {
+    relay,
+    inletNode,
+    session,
+    inlet,
+    silence: (on: boolean) => {
+      silent = on
+    },
+  }
+}
+
+test('the far end goes silent behind a live connection: one probe for a burst of opens, the route down well before missed pings would, the burst served once it answers again', {
+  timeout: 30_000,
+}, async (t) => {
+  const { relay, inletNode, session, inlet, silence } = await silentFarEnd(t, (session) => ({
+    openSlowMs: OPEN_SLOW_MS,
+    onOpenUnanswered: (open) => void session.probe(`an open went unanswered for ${open.waitedMs} ms`),
+  }))
   const first = randomData(64 * 1024)
   const served = await exchange(await connectTo(inlet.address), first)
   assert.equal(served.receivedHash, sha256(first), 'the route works before the silence')
@@ -81,7 +101,7 @@ test('the far end goes silent behind a live connection: one probe for a burst of
   const talking = exchange(await connectTo(inlet.address), Buffer.from('hello'), { end: false })
   await eventually(() => inlet.stats().portalsOpen === 1 && inlet.stats().bytesOut >= 5, 'the open portal echoed')
 
-  silent = true
+  silence(true)
   const silentAt = performance.now()
   const down = next<[OckamError]>(session, 'down')
   const burst = await Promise.all(
@@ -113,7 +133,7 @@ test('the far end goes silent behind a live connection: one probe for a burst of
   assert.equal(reset?.cause, 'OCKAM_ERR_PORTAL_ROUTE_UNANSWERED', 'the reset line says why the route was lost')
 
   // The far end answers again (the node is back): the rebuilt route carries the burst's opens.
-  silent = false
+  silence(false)
   const results = await Promise.all(burst.map(async ({ data, transfer }) => ({ data, result: await transfer })))
   for (const [i, { data, result }] of results.entries()) {
     assert.equal(result.ending, 'end', `burst connection ${i} was served, not reset`)
@@ -126,51 +146,14 @@ test('the far end goes silent behind a live connection: one probe for a burst of
 test('the far end goes silent while a kept connection talks: the data sent into the silence probes the route, down well before missed pings would', {
   timeout: 30_000,
 }, async (t) => {
-  const relay = await relayNet(t)
-  const target = await startTarget(t, echoHandler)
-  const outlet = await startTcpOutlet(relay.member.node, { target: target.address, allow: () => true, logWindowMs: 0 })
-  t.after(() => outlet.stop())
-  await relay.memberSession(t).whenUp(DEADLINE_MS)
-  let silent = false
-  await relay.project.node.startWorker(
-    local('hole'),
-    {
-      async handleMessage(ctx: Context, message: Message) {
-        if (silent) return
-        await ctx.forward({ ...message, onward: message.onward.slice(1), return: [ctx.address, ...message.return] })
-      },
-    },
-    { incoming: { ...allowAll, acceptsSealed: true } },
-  )
-  const inletNode = relay.inlet.node
-  const session = startRouteSession({
-    name: 'postgres',
-    context: inletNode.context,
-    log: relay.inlet.logs.log,
-    pingIntervalMs: PING_INTERVAL_MS,
-    maxMissedPings: MAX_MISSED_PINGS,
-    probeTimeoutMs: PROBE_TIMEOUT_MS,
-    backoff: { initialMs: 20, maxMs: 200 },
-    open: (signal) => openRouteThrough(relay, 'hole', outlet.address, signal, 1000),
-    onDown: (error) => inlet.routeLost(error),
-    heard: () => inlet.heard(),
-  })
-  t.after(() => session.stop())
   const probes: string[] = []
-  const inlet = await startTcpInlet(inletNode, {
-    listen: '127.0.0.1:0',
-    to: () => session.route(DEADLINE_MS),
-    openTimeoutMs: DEADLINE_MS,
+  const { session, inlet, silence } = await silentFarEnd(t, (session) => ({
     silenceCheckMs: OPEN_SLOW_MS,
-    onSentIntoSilence: (silence) => {
+    onSentIntoSilence: (quiet) => {
       probes.push('silence')
-      void session.probe(`data heard nothing back for ${silence.quietMs} ms`)
+      void session.probe(`data heard nothing back for ${quiet.quietMs} ms`)
     },
-    logWindowMs: 0,
-  })
-  t.after(() => inlet.stop())
-  await next(session, 'up')
-
+  }))
   // A pooled client: one connection, request after request, with idle gaps between them.
   const client = await connectTo(inlet.address)
   const echoOf = async (text: string) => {
@@ -183,7 +166,7 @@ test('the far end goes silent while a kept connection talks: the data sent into 
   await echoOf('select 2')
   assert.deepEqual(probes, [], 'answered requests and idle gaps are not silence')
 
-  silent = true
+  silence(true)
   const silentAt = performance.now()
   const down = next<[OckamError]>(session, 'down')
   const reset = new Promise<string>((resolve) => {

@@ -7,18 +7,14 @@ import assert from 'node:assert/strict'
 import diagnosticsChannel from 'node:diagnostics_channel'
 import { test } from 'node:test'
 import { allowAll } from '../../runtime/access-control.js'
-import { local, tcp } from '../../runtime/address.js'
+import { local } from '../../runtime/address.js'
 import { type CounterEvent, counterChannel } from '../../runtime/diagnostics.js'
 import { LOCAL_INGRESS, type Message } from '../../runtime/message.js'
 import type { OckamNode } from '../../runtime/node.js'
-import { createSecureChannel } from '../../workers/secure-channel/initiator.js'
-import { startSecureChannelListener } from '../../workers/secure-channel/listener.js'
 import { METRICS } from '../../workers/secure-channel/metrics.js'
-import { trustIdentifiers } from '../../workers/secure-channel/trust-policy.js'
-import type { SecureChannel } from '../../workers/secure-channel/types.js'
-import { startTestNode } from '../helpers/testnet.js'
 import { gate } from '../unit/runtime/router-fixtures.js'
-import { makeMaterial, openVault, waitForCounter } from '../unit/secure-channel/fixtures.js'
+import { waitForCounter } from '../unit/secure-channel/fixtures.js'
+import { startChannelPair } from './channel-pair.js'
 
 /** Resolves once `node`'s channel delivered or dropped `total` messages (event-driven, no polling). */
 function settled(node: OckamNode, total: number): Promise<void> {
@@ -35,19 +31,7 @@ function settled(node: OckamNode, total: number): Promise<void> {
 }
 
 test('messages of a batch not yet handed on when this end closes the channel are not delivered', async (t) => {
-  const a = await startTestNode(t, 'a', { listen: [] })
-  const b = await startTestNode(t, 'b')
-  const vault = await openVault(t)
-  const alice = await makeMaterial(vault)
-  const bob = await makeMaterial(vault)
-  let responder: SecureChannel | undefined
-  await startSecureChannelListener(b.node, {
-    identity: bob,
-    trust: trustIdentifiers(alice.identity.identifier),
-    onChannel: (channel) => {
-      responder = channel
-    },
-  })
+  const { a, b, channel, responder } = await startChannelPair(t)
   // A slow service: takes one message, holds one more in its mailbox, and waits.
   const slow = gate()
   t.after(() => slow.open())
@@ -63,10 +47,6 @@ test('messages of a batch not yet handed on when this end closes the channel are
     },
     { incoming: allowAll, mailboxCapacity: 1 },
   )
-  const channel = await createSecureChannel(a.node, [tcp(b.address), local('api')], {
-    identity: alice,
-    trust: trustIdentifiers(bob.identity.identifier),
-  })
   await Promise.all(
     ['m1', 'm2', 'm3', 'm4', 'm5'].map((text) =>
       a.node.router.send({
@@ -81,7 +61,7 @@ test('messages of a batch not yet handed on when this end closes the channel are
   await waitForCounter(b.node, 'test.slow', (n) => n === 1)
   await waitForCounter(b.node, 'router.mailbox_full_waits', (n) => n === 1)
   // m1 is being handled, m2 waits in the mailbox, m3 waits for room: the peer is refused now.
-  await responder!.close()
+  await responder.close()
   slow.open()
   // m3 was on its way into the full mailbox before the close; m4 and m5 were not.
   // Every message of the batch is accounted for: delivered, or dropped for the close.
