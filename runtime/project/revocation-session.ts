@@ -2,10 +2,10 @@
  * A member node's revocation session (DESIGN §6, §12): the one object that keeps this node
  * subscribed to its project's `revocations` service. At start it loads the entries the state
  * database holds into the node's revoked set (so they are refused before any channel opens,
- * after a restart, and while the project is unreachable). Then, in a loop: open a channel to the
- * project, subscribe from the last stored seq (the subscriber pages and resynchronizes), ping
- * the project through the channel, and when the channel closes or pings go unanswered, reconnect
- * after a backoff with full jitter. Every stored entry — this node's or one that another node of
+ * after a restart, and while the project is unreachable). Then, in the shared retry loop
+ * (runtime/session-loop.ts): open a channel to the project, subscribe from the last stored seq
+ * (the subscriber pages and resynchronizes), keep it alive with pings through the channel, and
+ * when the channel closes or pings go unanswered, reconnect after a backoff with full jitter. Every stored entry — this node's or one that another node of
  * the folder stored in the same database — is enforced through the revoked set: portals reset,
  * the identity's channels closed, its later handshakes refused.
  */
@@ -15,9 +15,10 @@ import { revocationSubscriber } from '../../workers/authority/revocation-subscri
 import { ECHO_ADDRESS } from '../../workers/echo.js'
 import { local } from '../address.js'
 import { createRevocationStore, type RevocationStore } from '../authority/revocation-store.js'
-import { Backoff, type BackoffOptions, sleep } from '../backoff.js'
+import { Backoff, type BackoffOptions } from '../backoff.js'
 import { isOckamError, OckamError } from '../errors.js'
 import { nodeTrust } from '../resources/kinds/secure-channel-trust.js'
+import { keepAlive, runRetryLoop } from '../session-loop.js'
 import { createReceivedRevocationRepository } from '../state/received-revocation-repository.js'
 import {
   DEFAULT_PROJECT_SERVICE_BACKOFF_INITIAL_MS,
@@ -128,21 +129,19 @@ export async function startRevocationSession(
     state = { ...state, ...change }
   }
 
-  /** One connection: subscribes, pings, and resolves with why it ended. */
-  const connection = async (attempt: number): Promise<OckamError> => {
+  /** Whether the current attempt got as far as subscribing (its end is a loss, not a failed connect). */
+  let subscribed = false
+
+  /** One connection: subscribes, pings; settles (after tearing down) only by throwing why it ended. */
+  const connection = async (attempt: number, cycle: AbortController): Promise<never> => {
     const { channel } = await openProjectChannel(host, {
       timeoutMs: options.channelTimeoutMs ?? DEFAULT_PROJECT_SERVICE_CHANNEL_TIMEOUT_MS,
-      signal,
+      signal: cycle.signal,
     })
     const address = local(`revocation-subscriber-${id}-${attempt}`)
-    let ended: OckamError | undefined
-    const ending = new AbortController()
-    const end = (why: OckamError) => {
-      ended ??= why
-      ending.abort()
-    }
+    // The first reason wins: an AbortController keeps the reason it was first aborted with.
     void channel.closed.then((info) =>
-      end(new OckamError('OCKAM_ERR_PORTAL_PATH_LOST', `the channel to the project closed (${info.reason})`)),
+      cycle.abort(new OckamError('OCKAM_ERR_PORTAL_PATH_LOST', `the channel to the project closed (${info.reason})`)),
     )
     const subscriber = revocationSubscriber({
       store,
@@ -155,7 +154,7 @@ export async function startRevocationSession(
           `revocation subscription: ${error.oneLine()}`,
         )
         // Not (or no longer) a member: reconnecting later is all that can help.
-        if (error.code === 'OCKAM_ERR_AUTHORITY_ACCESS_DENIED') end(error)
+        if (error.code === 'OCKAM_ERR_AUTHORITY_ACCESS_DENIED') cycle.abort(error)
       },
     })
     try {
@@ -166,33 +165,28 @@ export async function startRevocationSession(
             message.local.ingress.kind === 'channel' && message.local.ingress.identifier === authority,
         },
       })
+      subscribed = true
       update({ status: 'subscribed', subscriptions: state.subscriptions + 1 })
       counters.inc('project.revocations.subscribed')
       host.log.info(
         { event: 'revocation.subscribed', project: project.name, from: store.lastSeq() },
         `subscribed to the revocations of project ${project.name} from seq ${store.lastSeq()}`,
       )
-      const either = AbortSignal.any([signal, ending.signal])
-      let misses = 0
-      while (!either.aborted) {
-        await sleep(pingIntervalMs, either).catch(() => {})
-        if (either.aborted) break
-        try {
+      return await keepAlive({
+        intervalMs: pingIntervalMs,
+        maxMisses,
+        signal: cycle.signal,
+        ping: async (pingSignal) => {
           await host.node.context.request([channel.address, local(ECHO_ADDRESS)], new Uint8Array([0]), {
             timeoutMs: pingIntervalMs,
-            signal: either,
+            signal: pingSignal,
           })
-          misses = 0
           // A connection that stayed up is a success: the next loss starts from the first ceiling.
           backoff.reset()
-        } catch {
-          if (either.aborted) break
-          if (++misses >= maxMisses) {
-            end(new OckamError('OCKAM_ERR_PORTAL_PATH_LOST', `${misses} pings to the project went unanswered`))
-          }
-        }
-      }
-      return ended ?? new OckamError('OCKAM_ERR_STOPPED', 'the revocation session stopped')
+        },
+        lost: (misses) =>
+          new OckamError('OCKAM_ERR_PORTAL_PATH_LOST', `${misses} pings to the project went unanswered`),
+      })
     } finally {
       await host.node.context.stopWorker(address).catch(() => {})
       await channel.close().catch(() => {})
@@ -201,20 +195,25 @@ export async function startRevocationSession(
 
   const run = async () => {
     let attempt = 0
-    while (!signal.aborted) {
-      attempt++
-      try {
-        const why = await connection(attempt)
-        if (signal.aborted) break
-        update({ status: 'down', lastError: why })
-        counters.inc('project.revocations.lost')
-        host.log.warn(
-          { event: 'revocation.session.down', code: why.code },
-          `revocation subscription lost: ${why.message}`,
-        )
-      } catch (error) {
-        if (signal.aborted) break
+    await runRetryLoop({
+      stop: signal,
+      backoff,
+      attempt: (cycle) => {
+        attempt++
+        subscribed = false
+        return connection(attempt, cycle)
+      },
+      onEnded: (error) => {
         const failure = typed(error)
+        if (subscribed) {
+          update({ status: 'down', lastError: failure })
+          counters.inc('project.revocations.lost')
+          host.log.warn(
+            { event: 'revocation.session.down', code: failure.code },
+            `revocation subscription lost: ${failure.message}`,
+          )
+          return
+        }
         // The first failure in a row is a warning; the retries that follow are debug lines.
         const level = state.status === 'down' && state.lastError?.code === failure.code ? 'debug' : 'warn'
         update({ status: 'down', lastError: failure })
@@ -223,9 +222,8 @@ export async function startRevocationSession(
           { event: 'revocation.session.failed', code: failure.code },
           `cannot reach the project for revocations (the persisted ones stay refused): ${failure.message}`,
         )
-      }
-      await sleep(backoff.next(), signal).catch(() => {})
-    }
+      },
+    })
     update({ status: 'stopped' })
   }
 

@@ -11,7 +11,7 @@ import { join } from 'node:path'
 import { type TestContext, test } from 'node:test'
 import { local, tcp } from '../../runtime/address.js'
 import { type AuthorityService, createAuthorityService } from '../../runtime/authority/authority.js'
-import { isOckamError } from '../../runtime/errors.js'
+import { isOckamError, OckamError } from '../../runtime/errors.js'
 import type { OckamNode } from '../../runtime/node.js'
 import { saveEnrolledProject } from '../../runtime/project/enrolled.js'
 import { type MemberServices, startMemberServices } from '../../runtime/project/member-services.js'
@@ -28,6 +28,7 @@ import {
   trustAnyone,
   trustMembers,
 } from '../../workers/secure-channel/index.js'
+import { channelsOf, refuseChannelsOf } from '../../workers/secure-channel/registry.js'
 import { startTestNode, type TestNode } from '../helpers/testnet.js'
 
 /** Every wait ends by this deadline or fails. */
@@ -234,6 +235,31 @@ test('a deleted member loses its channels on a member node at once and cannot re
     isOckamError(error, 'OCKAM_ERR_SECURE_CHANNEL_REFUSED_BY_PEER'),
   )
   assert.notEqual(again.revocations.state.status, 'subscribed')
+})
+
+test('the revocation session reconnects after its channel to the project is lost, and gets what was revoked meanwhile', async (t) => {
+  const project = await startProject(t)
+  const bank = await enrollFolder(t, project, 'bank', { relay: 'postgres' })
+  const analysis = await enrollFolder(t, project, 'analysis', { role: 'analyst' })
+  const services = await runServices(bank)
+  await until('the revocation subscription', () => services.revocations.state.status === 'subscribed')
+
+  // Cut the bank's channels to the project (as a lost connection would), then revoke meanwhile.
+  const router = bank.node.node.router
+  const peers = new Set(channelsOf(router).map((channel) => channel.peerIdentifier))
+  for (const peer of peers) {
+    if (peer !== undefined) refuseChannelsOf(router, peer, new OckamError('OCKAM_ERR_PORTAL_PATH_LOST', 'test: cut'))
+  }
+  await until('the subscription lost', () => counter(bank.node.node, 'project.revocations.lost') === 1)
+  await project.service.deleteMember(project.admin, analysis.identifier)
+  const ms = await until(
+    'subscribed again, the revocation received',
+    () =>
+      services.revocations.state.status === 'subscribed' && revokedIdentities(bank.node.node).has(analysis.identifier),
+  )
+  t.diagnostic(`subscribed again and the revocation enforced ${ms.toFixed(0)} ms after the deletion`)
+  assert.ok(services.revocations.state.subscriptions >= 2, `subscriptions: ${services.revocations.state.subscriptions}`)
+  assert.equal(services.revocations.state.revoked, 1)
 })
 
 /** The same state folder on a new node (a restart), without touching the project. */
