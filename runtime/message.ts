@@ -49,7 +49,7 @@ export interface LocalMetadata {
   readonly passedThrough?: true
   /**
    * The sender lets a secure channel hold the message until the end of the current turn of the
-   * event loop and seal it with others in one frame (PROTOCOL.md, "Batch"). Portals set it on
+   * event loop and seal it with others in one frame (PROTOCOL.md, "Batching"). Portals set it on
    * their data; control messages (credit, open, end) leave at once, since a late credit stalls
    * the peer.
    */

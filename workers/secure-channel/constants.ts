@@ -108,7 +108,7 @@ export const DEFAULT_MAX_HALF_OPEN_PER_CONNECTION = 16
 export const DEFAULT_MAX_CHANNEL_MESSAGE_BYTES = 256 * 1024
 
 /**
- * Batching (PROTOCOL.md, "Batch"): a message whose plaintext is at most this many bytes (unit:
+ * Batching (PROTOCOL.md, "Batching"): a message whose plaintext is at most this many bytes (unit:
  * bytes) waits, with the channel's other small messages, until the end of the current turn of
  * the event loop, and they leave sealed in one frame. Larger ones (bulk data) leave at once.
  */

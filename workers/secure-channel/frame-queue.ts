@@ -5,7 +5,7 @@
  * onto the path, and the fragments of one message are never interleaved with anything.
  *
  * Small messages may wait in a batch until the end of the current turn of the event loop and
- * leave sealed together (PROTOCOL.md "Batch"). Measured with pgbench through a portal: the 8
+ * leave sealed together (PROTOCOL.md "Batching"). Measured with pgbench through a portal: the 8
  * clients' queries reach the channel 2–2.6 per turn, and every frame costs an AEAD at each end,
  * a TCP write and a read; anything else queued flushes the batch first, so order is kept.
  */

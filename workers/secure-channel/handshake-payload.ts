@@ -32,7 +32,7 @@ export const IDENTITY_PAYLOAD_VERSION = 2
 
 /** Feature bit: this side accepts passed-through frames (and may send them), PROTOCOL.md. */
 export const FEATURE_PASSTHROUGH = 1
-/** Feature bit: this side sends and takes batch plaintexts (PROTOCOL.md, "Batch"). */
+/** Feature bit: this side sends and takes batch plaintexts (PROTOCOL.md, "Batching"). */
 export const FEATURE_BATCH = 2
 
 /** Suite ids carried in message 1. */

@@ -31,7 +31,7 @@ export const METRICS = {
   /** Prefix: one counter per refusal code, e.g. secure_channel.frames.rejected.OCKAM_ERR_NOISE_REPLAY. */
   framesRejected: 'secure_channel.frames.rejected',
   messagesDelivered: 'secure_channel.messages.delivered',
-  /** Frames that carried a batch of small messages (PROTOCOL.md "Batch"), sent and received. */
+  /** Frames that carried a batch of small messages (PROTOCOL.md "Batching"), sent and received. */
   batchesSent: 'secure_channel.batches.sent',
   batchesReceived: 'secure_channel.batches.received',
   /** Sealed frames of nested channels sent on to the peer without a second seal. */

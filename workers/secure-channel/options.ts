@@ -30,7 +30,7 @@ export interface CommonChannelOptions {
   readonly passthrough?: boolean
   /**
    * Seal small messages sent in the same turn of the event loop together, one frame for all
-   * (PROTOCOL.md "Batch"); used only when both ends offer it. Default true; false seals each
+   * (PROTOCOL.md "Batching"); used only when both ends offer it. Default true; false seals each
    * message alone (one AEAD and one frame per message).
    */
   readonly batch?: boolean

@@ -103,7 +103,7 @@ export interface SessionOptions {
    * (PROTOCOL.md, "Passthrough"; THREATS.md). Default true.
    */
   readonly passthrough?: boolean
-  /** Offer batching of small messages (PROTOCOL.md, "Batch"); used when both ends offer it. Default true. */
+  /** Offer batching of small messages (PROTOCOL.md, "Batching"); used when both ends offer it. Default true. */
   readonly batch?: boolean
 }
 
