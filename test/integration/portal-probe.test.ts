@@ -185,3 +185,35 @@ test('the far end goes silent while a kept connection talks: the data sent into 
   assert.equal(session.state.probes, 1)
   assert.equal(await reset, 'ECONNRESET', 'the kept connection was reset, not left hanging')
 })
+
+test('after the silence tore the route down, an inlet whose portals are all gone does not go on probing the rebuilt route', {
+  timeout: 30_000,
+}, async (t) => {
+  let told = 0
+  const { session, inlet, silence } = await silentFarEnd(t, (session) => ({
+    silenceCheckMs: OPEN_SLOW_MS,
+    onSentIntoSilence: (quiet) => {
+      told++
+      void session.probe(`data heard nothing back for ${quiet.quietMs} ms`)
+    },
+  }))
+  const client = await connectTo(inlet.address)
+  const reset = new Promise<void>((resolve) => client.on('close', () => resolve()))
+  client.on('error', () => {})
+  const answer = once(client, 'data')
+  client.write('select 1')
+  await answer
+  silence(true)
+  const down = next(session, 'down')
+  client.write('select 2') // read, sent, never answered: the last thing the inlet did was a read
+  await down
+  await reset
+  await eventually(() => inlet.stats().portalsActive === 0, 'the portal is gone')
+  silence(false)
+  await next(session, 'up')
+  const toldAtUp = told
+  const probesAtUp = session.state.probes
+  await new Promise((resolve) => setTimeout(resolve, 6 * OPEN_SLOW_MS)) // idle, no portal: nothing to probe
+  assert.equal(told - toldAtUp, 0, 'no portal is open: nothing was sent into silence')
+  assert.equal(session.state.probes, probesAtUp, 'the rebuilt route is not probed while the inlet is idle')
+})

@@ -353,7 +353,9 @@ function watchSilence(
   let heardAtLastTick = activity.lastHeard
   const timer = setInterval(() => {
     if (unansweredAtLastTick && activity.lastHeard === heardAtLastTick) onSilence({ quietMs: intervalMs })
-    unansweredAtLastTick = activity.lastRead > activity.lastHeard
+    // A read of a portal that is gone since (its route was lost, its client left) awaits no answer:
+    // without portals, what was read last is no silence, or an idle inlet would probe forever.
+    unansweredAtLastTick = set.size > 0 && activity.lastRead > activity.lastHeard
     heardAtLastTick = activity.lastHeard
   }, intervalMs)
   timer.unref()
