@@ -167,7 +167,7 @@ export const DEFAULT_PORTAL_OPEN_SLOW_MS = 1_000
  * end) from its start to the end of the next, the inlet tells its route session, which probes.
  * This is how an inlet whose clients keep their connections (a pooled database client) finds a
  * far end that died behind a live first hop without waiting for missed pings. A far end that is
- * merely slow (a long query) costs one answered probe per quiet period.
+ * merely slow (a long query) costs one answered probe: silence is reported once per read.
  */
 export const DEFAULT_PORTAL_SILENCE_CHECK_MS = DEFAULT_PORTAL_OPEN_SLOW_MS
 

@@ -33,6 +33,7 @@ import type { PortalNode } from './outlet.js'
 import { PortalSet, type PortalStats } from './portal-set.js'
 import { PortalStream } from './portal-stream.js'
 import { type PortalTuning, resolveTuning } from './settings.js'
+import { watchSilence } from './silence-watch.js'
 
 export interface TcpInletOptions extends PortalTuning {
   /** `HOST:PORT` to listen on (port 0 picks a free one; see `TcpInlet.address`). */
@@ -335,29 +336,4 @@ export async function startTcpInlet(node: PortalNode, options: TcpInletOptions):
       await closed
     },
   }
-}
-
-/**
- * Every `intervalMs`: when what its portals read from clients and sent on was, at the last tick
- * already, not followed by anything from their outlet portals, and nothing came since (so it has
- * waited a whole interval at least), tells `onSilence`. An answered request followed by an idle
- * client is not silence. One timer per inlet; the hot path only numbers what it counted already.
- */
-function watchSilence(
-  set: PortalSet,
-  intervalMs: number,
-  onSilence: (silence: { readonly quietMs: number }) => void,
-): NodeJS.Timeout {
-  const { activity } = set
-  let unansweredAtLastTick = false
-  let heardAtLastTick = activity.lastHeard
-  const timer = setInterval(() => {
-    if (unansweredAtLastTick && activity.lastHeard === heardAtLastTick) onSilence({ quietMs: intervalMs })
-    // A read of a portal that is gone since (its route was lost, its client left) awaits no answer:
-    // without portals, what was read last is no silence, or an idle inlet would probe forever.
-    unansweredAtLastTick = set.size > 0 && activity.lastRead > activity.lastHeard
-    heardAtLastTick = activity.lastHeard
-  }, intervalMs)
-  timer.unref()
-  return timer
 }
