@@ -1,5 +1,4 @@
 /** Portals: TCP inlets and outlets joined by the portal protocol over any route (PROTOCOL.md, "Portals"). */
-
 export { sameIngress } from '../../runtime/message.js'
 export * from './constants.js'
 export { CreditReceiver, CreditSender, dataCost, MAX_PORTAL_WINDOW_BYTES } from './credit.js'

@@ -3,7 +3,7 @@
  * of a channel must use the same rekey interval and maximum message size: they are part of the
  * protocol, not local tuning.
  */
-import { LOCAL } from '../../runtime/address.js'
+import { type Address, LOCAL } from '../../runtime/address.js'
 import { NOISE_MAX_MESSAGE_BYTES, NOISE_TAG_BYTES } from '../../runtime/trust/noise/constants.js'
 
 /**
@@ -11,7 +11,6 @@ import { NOISE_MAX_MESSAGE_BYTES, NOISE_TAG_BYTES } from '../../runtime/trust/no
  * uses 32. Small enough that a leaked transport key exposes at most 32 frames forward of it
  * (REKEY is one-way), large enough that rekeying (one 32-byte AEAD seal) costs nothing measurable.
  */
-
 export const DEFAULT_REKEY_INTERVAL_MESSAGES = 32
 
 /** Upper bound on the rekey interval option (unit: frames): rekeying must actually happen. */
@@ -60,6 +59,11 @@ export const SECURE_CHANNEL_WIRE_VERSION = 2
  */
 export const PASSTHROUGH_SUFFIX = 'p'
 
+/** A secure channel's decryptor address, `sc-<id>-d`. */
+export function isDecryptorAddress(address: Address | undefined): boolean {
+  return address !== undefined && address.type === LOCAL && /^sc-[0-9a-z]+-d$/.test(address.value)
+}
+
 /**
  * A sealed frame is passed through only toward the plumbing that takes passed-through frames on
  * the peer (their access controls say `acceptsSealed`): a relay's forwarder (`forward_to_NAME`),
@@ -67,12 +71,7 @@ export const PASSTHROUGH_SUFFIX = 'p'
  * else beyond the channel (a generic forwarder, a service) gets the frame sealed as before.
  * test/unit/secure-channel/passthrough.test.ts keeps this in step with the relay's names.
  */
-/** A secure channel's decryptor address, `sc-<id>-d`. */
-export function isDecryptorAddress(address: { readonly type: number; readonly value: string } | undefined): boolean {
-  return address !== undefined && address.type === LOCAL && /^sc-[0-9a-z]+-d$/.test(address.value)
-}
-
-export function passesThroughTo(next: { readonly type: number; readonly value: string } | undefined): boolean {
+export function passesThroughTo(next: Address | undefined): boolean {
   if (next === undefined || next.type !== LOCAL) return false
   return next.value.startsWith('forward_to_') || next.value.startsWith('relay-') || isDecryptorAddress(next)
 }
