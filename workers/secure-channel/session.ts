@@ -44,7 +44,13 @@ import {
 } from './constants.js'
 import { CredentialRefresh } from './credential-refresh.js'
 import { FrameQueue } from './frame-queue.js'
-import { decodeIdentityPayload, decodeMessage1, encodeIdentityPayload, encodeMessage1 } from './handshake-payload.js'
+import {
+  decodeIdentityPayload,
+  decodeMessage1,
+  encodeIdentityPayload,
+  encodeMessage1,
+  type IdentityPayload,
+} from './handshake-payload.js'
 import type { SecureChannelIdentity } from './identity-material.js'
 import { adjustGauge, METRICS } from './metrics.js'
 import { PeerCredentials } from './peer-credentials.js'
@@ -338,8 +344,7 @@ export class SecureChannelSession {
     const payload = encodeIdentityPayload({
       history: identity.history,
       attestation: staticKeyAttestation,
-      passthrough: this.#options.passthrough !== false,
-      batch: this.#options.batch !== false,
+      ...this.#ownFeatures(),
     })
     const response = await this.#vault(() =>
       vault.handshakeRespond(staticKeyHandle, suite.protocolName, prologue, exact(message1.noise), payload),
@@ -368,8 +373,7 @@ export class SecureChannelSession {
     this.#expecting = 'credentials'
     const read = await this.#vault(() => material.vault.handshakeRead(id, exact(message.payload)))
     const presented = decodeIdentityPayload(read.payload, false)
-    this.#peerPassthrough = presented.passthrough === true
-    this.#batching = this.#options.batch !== false && presented.batch === true
+    this.#adoptPeerFeatures(presented)
     const remoteStaticPublicKey = read.remoteStaticPublicKey
     if (remoteStaticPublicKey === undefined)
       throw new OckamError('OCKAM_ERR_INTERNAL', 'message 2 without a static key')
@@ -381,8 +385,7 @@ export class SecureChannelSession {
       history: material.identity.history,
       attestation: material.staticKeyAttestation,
       credentials: own,
-      passthrough: this.#options.passthrough !== false,
-      batch: this.#options.batch !== false,
+      ...this.#ownFeatures(),
     })
     const { message: message3, keys } = await this.#vault(() => material.vault.handshakeWriteFinal(id, payload))
     this.#vaultHandshake = undefined
@@ -412,8 +415,7 @@ export class SecureChannelSession {
     let peer: VerifiedPeer
     try {
       const presented = decodeIdentityPayload(payload3, true)
-      this.#peerPassthrough = presented.passthrough === true
-      this.#batching = this.#options.batch !== false && presented.batch === true
+      this.#adoptPeerFeatures(presented)
       this.#passthroughRoute = this.#passthroughRouteFor(this.#peerRoute)
       peer = await this.#verifyPeer({
         ...presented,
@@ -609,6 +611,17 @@ export class SecureChannelSession {
     this.#receiver = createTransportReceiver({ provider, suite, key: keys.receiveKey })
     keys.sendKey.fill(0)
     keys.receiveKey.fill(0)
+  }
+
+  /** The features this side offers in its identity payload (messages 2 and 3). */
+  #ownFeatures(): Pick<IdentityPayload, 'passthrough' | 'batch'> {
+    return { passthrough: this.#options.passthrough !== false, batch: this.#options.batch !== false }
+  }
+
+  /** What the peer offered: a feature is used only when both ends offer it. */
+  #adoptPeerFeatures(presented: Pick<IdentityPayload, 'passthrough' | 'batch'>): void {
+    this.#peerPassthrough = presented.passthrough === true
+    this.#batching = this.#options.batch !== false && presented.batch === true
   }
 
   /** Passthrough needs both ends to take part, and this channel to run directly over TCP. */
