@@ -87,8 +87,8 @@ export interface TcpInlet {
   /** Resets every portal (default reason `path-lost`: the session's route went away); returns how many. */
   resetAll(reason?: ResetReason): number
   /**
-   * Messages received from outlet portals since the inlet started (data, credit, opened, …): a
-   * route session's probe counts it as a witness that the far end is alive.
+   * Moves whenever a message from an outlet portal arrives (data, credit, opened, …): a route
+   * session's probe counts a change as a witness that the far end is alive.
    */
   heard(): number
   /**
@@ -297,7 +297,7 @@ export async function startTcpInlet(node: PortalNode, options: TcpInletOptions):
     address: boundText,
     worker,
     stats: () => set.stats(),
-    heard: () => set.peerMessages,
+    heard: () => set.activity.lastHeard,
     recheck: (allow) => {
       const policy = allow ?? options.allow
       return policy === undefined ? 0 : set.recheck(policy)

@@ -56,7 +56,6 @@ export class PortalSet implements StreamHost {
   readonly pool: CreditPool
   readonly settings: StreamSettings
   readonly bytes = { in: 0, out: 0 }
-  peerMessages = 0
   readonly activity = { seq: 0, lastRead: 0, lastHeard: 0 }
   readonly #log: Logger
   readonly #limited: RateLimitedLog

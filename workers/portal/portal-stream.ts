@@ -51,11 +51,10 @@ export interface StreamHost {
   readonly settings: StreamSettings
   /** Byte counters of the inlet or outlet (mutated in place on the hot path). */
   readonly bytes: { in: number; out: number }
-  /** Messages that arrived from peer portals, of any type: a witness that the route carries traffic. */
-  peerMessages: number
   /**
-   * Which came last, a socket read (sent on to the peer) or a message from a peer: numbers from
-   * one counter, so `lastRead > lastHeard` says something was sent and nothing heard since.
+   * Which came last, a socket read (sent on to the peer) or a message from a peer, of any type:
+   * numbers from one counter, so `lastRead > lastHeard` says something was sent and nothing heard
+   * since, and a `lastHeard` that moved is a witness that the route carries traffic.
    */
   activity: { seq: number; lastRead: number; lastHeard: number }
   /** The stream is open (handshake done): counts it, checks the inlet's policy. */
@@ -206,9 +205,8 @@ export class PortalStream implements Worker {
   }
 
   handleMessage(_ctx: Context, message: Message): void {
-    const host = this.#host
-    host.peerMessages++
-    host.activity.lastHeard = ++host.activity.seq
+    const activity = this.#host.activity
+    activity.lastHeard = ++activity.seq
     if (this.#state === 'closed') {
       this.#answerLateOpened(message)
       return
